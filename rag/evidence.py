@@ -1,0 +1,170 @@
+"""Evidence selection: the few sentences (or table rows) of the retrieved chunks that bear on the question.
+
+Each candidate unit is scored against the question by a blend of embedding similarity and
+lexical overlap (stemmed content words); the best ``max_sentences`` are kept, in document order,
+each remembering its chunk, page and character span. This, and only this, is what a generator
+sees, numbered [1]..[k]: a small prompt is how a CPU answers in seconds.
+
+Usage::
+
+    selector = EvidenceSelector(embedder, get_settings().evidence)
+    evidence = selector.select("Which city hosted the 2016 G20 summit?", hits)
+    evidence[0].n, evidence[0].text, evidence[0].page
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.documents import Chunk
+from ingest.embedder import Embedder
+from ingest.lexical import tokenize
+from ingest.sentences import sentence_spans
+from ingest.settings import EvidenceSettings
+from rag.retriever import RetrievedChunk
+
+_TABLE_ROW = re.compile(r"^[^\n]*\|[^\n]*$", re.MULTILINE)
+_TABLE_CAPTION = re.compile(r"^Table\s+\d+[:.]", re.IGNORECASE)
+# A table printed whole in a prompt must stay small; larger ones are cut into caption+rows units.
+_MAX_TABLE_UNIT_CHARS = 1200
+_VECTOR_CACHE_SIZE = 20000
+
+
+@dataclass
+class Evidence:
+    """One numbered piece of evidence: a verbatim span of a chunk."""
+
+    text: str
+    chunk: Chunk
+    start: int  # offset of the span inside chunk.text
+    end: int
+    score: float = 0.0
+    lexical: float = 0.0
+    dense: float = 0.0
+    retrieval_rank: int = 0
+    n: int = 0
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def page(self) -> int | None:
+        return self.chunk.page_at(self.start)
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def absolute_start(self) -> int:
+        return self.chunk.char_start + self.start
+
+
+def lexical_overlap(query_tokens: Sequence[str], text_tokens: Sequence[str]) -> float:
+    """Share of the distinct query tokens that occur in the text (0-1)."""
+    wanted = set(query_tokens)
+    if not wanted:
+        return 0.0
+    return len(wanted & set(text_tokens)) / len(wanted)
+
+
+def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int]]:
+    """Spans of a chunk worth quoting: sentences, and tables (whole, or caption + rows when big)."""
+    text = chunk.text
+    table_lines = [(m.start(), m.end()) for m in _TABLE_ROW.finditer(text)]
+    units: list[tuple[int, int]] = []
+    covered: list[tuple[int, int]] = []
+    if table_lines:
+        groups: list[list[tuple[int, int]]] = [[table_lines[0]]]
+        for start, end in table_lines[1:]:
+            if text[groups[-1][-1][1] : start].strip() == "":
+                groups[-1].append((start, end))
+            else:
+                groups.append([(start, end)])
+        for rows in groups:
+            caption_start = _caption_before(text, rows[0][0])
+            table_start = caption_start if caption_start is not None else rows[0][0]
+            covered.append((table_start, rows[-1][1]))
+            if rows[-1][1] - table_start <= _MAX_TABLE_UNIT_CHARS:
+                units.append((table_start, rows[-1][1]))
+            else:
+                head_end = rows[0][1]
+                units.append((table_start, head_end))
+                units.extend(rows[1:])
+    for start, end in sentence_spans(text):
+        if end - start < min_chars:
+            continue
+        if any(a <= start < b for a, b in covered):
+            # Parts of a sentence span that fall outside the table (e.g. a note after it) stay.
+            continue
+        units.append((start, end))
+    return sorted(units)
+
+
+def _caption_before(text: str, row_start: int) -> int | None:
+    line_start = text.rfind("\n", 0, max(row_start - 1, 0)) + 1
+    line = text[line_start : max(row_start - 1, line_start)]
+    return line_start if _TABLE_CAPTION.match(line.strip()) else None
+
+
+class EvidenceSelector:
+    """Scores candidate sentences against the question and keeps the best few."""
+
+    def __init__(self, embedder: Embedder, settings: EvidenceSettings) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def select(
+        self, question: str, hits: Sequence[RetrievedChunk], max_items: int | None = None
+    ) -> list[Evidence]:
+        max_items = max_items or self.settings.max_sentences
+        candidates: list[Evidence] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, hit in enumerate(hits):
+            for start, end in evidence_units(hit.chunk, self.settings.min_sentence_chars):
+                key = (hit.chunk.source, hit.chunk.char_start + start)
+                if key in seen:
+                    continue  # the same sentence through overlapping chunks
+                seen.add(key)
+                candidates.append(Evidence(hit.chunk.text[start:end], hit.chunk, start, end, retrieval_rank=rank))
+        if not candidates:
+            return []
+
+        query_vector = self.embedder.embed_query(question)
+        vectors = self._vectors([c.text for c in candidates])
+        query_tokens = tokenize(question)
+        weight = self.settings.lexical_weight
+        for candidate, vector in zip(candidates, vectors, strict=True):
+            candidate.vector = vector
+            candidate.dense = float(np.clip(vector @ query_vector, 0.0, 1.0))
+            candidate.lexical = lexical_overlap(query_tokens, tokenize(candidate.text))
+            candidate.score = (1 - weight) * candidate.dense + weight * candidate.lexical
+
+        best = sorted(candidates, key=lambda c: c.score, reverse=True)[:max_items]
+        # Document order reads naturally and keeps neighbouring sentences together.
+        best.sort(key=lambda c: (c.retrieval_rank, c.start))
+        for number, item in enumerate(best, start=1):
+            item.n = number
+        return best
+
+    def _vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Embeddings with an LRU cache: popular passages are embedded once per process."""
+        with self._cache_lock:
+            known = {text: self._cache[text] for text in set(texts) if text in self._cache}
+            for text in known:
+                self._cache.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed_documents(missing), strict=True))
+            known.update(fresh)
+            with self._cache_lock:
+                self._cache.update(fresh)
+                while len(self._cache) > _VECTOR_CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return [known[text] for text in texts]

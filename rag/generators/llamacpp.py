@@ -1,0 +1,126 @@
+"""The embedded local LLM: a GGUF model run in-process by llama.cpp (``llama-cpp-python``).
+
+Concurrency: llama.cpp's context is not re-entrant, so one :class:`LlamaCppGenerator` holds one
+model instance and serialises requests with a lock. The lock is held from the first piece of a
+stream until the stream ends or is closed; close streams you abandon (``stream.close()``, or
+``contextlib.closing``) so the next request does not wait for garbage collection.
+
+Prompt reuse: ``llama_cpp.Llama`` keeps the KV cache of the previous prompt and, when the next
+prompt starts with the same tokens (the fixed system prompt), evaluates only the new suffix. No
+``LlamaRAMCache`` is needed for that; keeping the system prompt byte-identical between requests is.
+
+Usage::
+
+    from rag.llm_models import resolve_model_path
+    gen = LlamaCppGenerator(resolve_model_path(settings), settings.llamacpp)
+    for piece in gen.stream([{"role": "user", "content": "What is a free zone?"}]):
+        print(piece, end="", flush=True)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.generators.base import ChatMessage, GeneratorError
+
+if TYPE_CHECKING:
+    from ingest.settings import LlamaCppSettings
+
+#: Answer budget of :meth:`LlamaCppGenerator.complete_yes_no`: "Yes"/"No" plus a little slack.
+YES_NO_MAX_TOKENS = 4
+_YES_NO_SYSTEM = "Answer with exactly one word: Yes or No."
+_YES_NO_PATTERN = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+
+
+def _threads(configured: int) -> int:
+    """0 means "all cores" (llama.cpp's own default is fewer)."""
+    return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+class LlamaCppGenerator:
+    """Streams chat answers from a local GGUF model (thread-safe: requests are serialised).
+
+    Usage::
+
+        gen = LlamaCppGenerator(Path("model.gguf"), LlamaCppSettings(n_threads=2))
+        text = "".join(gen.stream(messages, max_tokens=64))
+        gen.count_tokens("free trade zone")   # -> 4
+    """
+
+    uses_llm = True
+
+    def __init__(self, model_path: Path, settings: LlamaCppSettings, *, verbose: bool = False) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:
+            raise GeneratorError(
+                "llama-cpp-python is not installed: run `make install` (it builds the wheel once) "
+                "or `pip install '.[llm]'`."
+            ) from error
+        if not Path(model_path).is_file():
+            raise GeneratorError(f"Model file {model_path} does not exist: run `zoneqa models pull`.")
+        self.name = Path(model_path).stem
+        self.model_path = Path(model_path)
+        self._settings = settings
+        self._lock = threading.Lock()
+        try:
+            self._llm = Llama(
+                model_path=str(model_path),
+                n_ctx=settings.n_ctx,
+                n_threads=_threads(settings.n_threads),
+                n_threads_batch=_threads(settings.n_threads_batch),
+                verbose=verbose,
+            )
+        except (ValueError, RuntimeError) as error:  # llama-cpp-python raises ValueError on a bad file
+            raise GeneratorError(f"llama.cpp could not load {model_path}: {error}") from error
+
+    def stream(
+        self, messages: list[ChatMessage], *, max_tokens: int | None = None, stop: list[str] | None = None
+    ) -> Iterator[str]:
+        """Yield the answer's text pieces; closing the iterator stops generation and frees the model."""
+        with self._lock:
+            chunks: Any = self._llm.create_chat_completion(
+                messages=[dict(message) for message in messages],  # type: ignore[misc]
+                max_tokens=max_tokens or self._settings.max_tokens,
+                temperature=self._settings.temperature,
+                stop=stop or [],
+                stream=True,
+            )
+            try:
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            finally:
+                # On GeneratorExit (consumer closed us) close llama-cpp's generator too, so it
+                # stops decoding before the lock is released.
+                chunks.close()
+
+    def complete(self, messages: list[ChatMessage], *, max_tokens: int | None = None) -> str:
+        """The whole answer as one string."""
+        return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def complete_yes_no(self, question: str) -> bool:
+        """Ask a yes/no question (used by the support judge); anything but a clear "yes" is False.
+
+        Usage::
+
+            gen.complete_yes_no("Does 'Zones cut tariffs' follow from '...tariffs are cut...'?")
+        """
+        answer = self.complete(
+            [{"role": "system", "content": _YES_NO_SYSTEM}, {"role": "user", "content": question}],
+            max_tokens=YES_NO_MAX_TOKENS,
+        )
+        match = _YES_NO_PATTERN.search(answer)
+        return bool(match and match.group(1).lower() == "yes")
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` costs in a prompt (no BOS; special tokens are not parsed)."""
+        if not text:
+            return 0
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))

@@ -1,0 +1,246 @@
+"""The answer pipeline: condense → retrieve → select evidence → gate → generate → check citations.
+
+Usage::
+
+    pipeline = RagPipeline.from_settings(get_settings())
+    answer = pipeline.answer("Which city hosted the 2016 G20 summit?")
+    for event in pipeline.stream("What is the negative list?"):
+        if event.kind == "token":
+            print(event.text, end="")
+        else:
+            final = event.answer    # verified: may differ from the streamed text
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.embedder import get_embedder
+from ingest.settings import Settings
+from ingest.store import ChromaStore
+from rag.citations import CitationChecker, SupportJudge
+from rag.condense import condense_question
+from rag.evidence import Evidence, EvidenceSelector
+from rag.generators import Generator, build_generator
+from rag.generators.extractive import ExtractiveGenerator
+from rag.prompts import REFUSAL_SENTINEL, answer_messages
+from rag.retriever import HybridSearcher, RetrievedChunk
+from rag.schemas import Answer, ChatTurn, Citation
+
+REFUSAL_TEXT = "I could not find an answer to this in the documents."
+_CLOSEST_DOCUMENTS = 3
+
+
+@dataclass
+class StreamEvent:
+    """``token`` events carry text pieces as generated; the last event is ``answer``."""
+
+    kind: Literal["token", "answer"]
+    text: str = ""
+    answer: Answer | None = None
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.marks: dict[str, float] = {}
+        self._last = self.started
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.marks[name] = round((now - self._last) * 1000, 2)
+        self._last = now
+
+    def mark_since_start(self, name: str) -> None:
+        self.marks[name] = round((time.perf_counter() - self.started) * 1000, 2)
+
+
+class RagPipeline:
+    """Answers questions with verified citations; thread-safe (the generator serialises itself)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        searcher: HybridSearcher,
+        generator: Generator,
+        *,
+        judge: SupportJudge | None = None,
+    ) -> None:
+        self.settings = settings
+        self.searcher = searcher
+        self.generator = generator
+        embedder = searcher.embedder
+        self.selector = EvidenceSelector(embedder, settings.evidence)
+        self.checker = CitationChecker(embedder, settings.evidence, judge=judge)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, generator: Generator | None = None, store: ChromaStore | None = None
+    ) -> RagPipeline:
+        searcher = HybridSearcher.from_settings(settings, store=store)
+        generator = generator or build_generator(settings)
+        judge = None
+        if settings.llamacpp.judge and hasattr(generator, "complete_yes_no"):
+            ask = generator.complete_yes_no
+
+            def judge(claim: str, evidence_text: str) -> bool:
+                return bool(ask(f"Evidence: {evidence_text}\nClaim: {claim}\nDoes the evidence support the claim?"))
+
+        get_embedder(settings.embedding)  # load now, not on the first question
+        return cls(settings, searcher, generator, judge=judge)
+
+    @property
+    def model_name(self) -> str:
+        return self.generator.name
+
+    # ---- public API --------------------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        history: Sequence[ChatTurn] | None = None,
+        sources: Sequence[str] | None = None,
+        top_k: int | None = None,
+    ) -> Answer:
+        final: Answer | None = None
+        for event in self.stream(question, history=history, sources=sources, top_k=top_k):
+            if event.kind == "answer":
+                final = event.answer
+        assert final is not None  # stream always ends with an answer event
+        return final
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[ChatTurn] | None = None,
+        sources: Sequence[str] | None = None,
+        top_k: int | None = None,
+    ) -> Iterator[StreamEvent]:
+        question = " ".join(question.split())
+        if not question:
+            raise ValueError("the question is empty")
+        clock = _Clock()
+        llm = self.generator if self.generator.uses_llm else None
+        question_used = condense_question(question, history, llm)
+        clock.lap("condense")
+
+        hits = self.searcher.search(question_used, top_k=top_k, sources=sources)
+        clock.lap("retrieve")
+        evidence = self.selector.select(question_used, hits)
+        clock.lap("select")
+
+        best = max((item.score for item in evidence), default=0.0)
+        if best < self.settings.evidence.refusal_threshold:
+            yield from self._refuse(question_used, hits, clock, emit_text=True)
+            return
+
+        prompt_tokens: int | None = None
+        pieces: list[str] = []
+        if self.generator.uses_llm:
+            messages = answer_messages(question_used, evidence)
+            prompt_tokens = self.generator.count_tokens(messages[0]["content"] + messages[1]["content"])
+            stream = self.generator.stream(messages, max_tokens=self._max_tokens())
+        else:
+            extractive = self.generator if isinstance(self.generator, ExtractiveGenerator) else ExtractiveGenerator()
+            stream = extractive.compose(evidence)
+        try:
+            for piece in _hold_back_sentinel(stream):
+                if not pieces:
+                    clock.mark_since_start("first_token")
+                pieces.append(piece)
+                yield StreamEvent("token", text=piece)
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()  # a client that went away stops the generation
+        clock.lap("generate")
+
+        raw = "".join(pieces).strip()
+        if not raw or REFUSAL_SENTINEL in raw:
+            yield from self._refuse(question_used, hits, clock, emit_text=False)
+            return
+        checked = self.checker.check(raw, evidence)
+        clock.lap("check")
+        if not checked.text:
+            yield from self._refuse(question_used, hits, clock, emit_text=False)
+            return
+        citations = [self._citation(n, item, support) for n, item, support in checked.citations]
+        yield StreamEvent(
+            "answer",
+            answer=Answer(
+                answer=checked.text,
+                citations=citations,
+                answerable=True,
+                question_used=question_used,
+                timings_ms=self._timings(clock),
+                model=self.model_name,
+                prompt_tokens=prompt_tokens,
+            ),
+        )
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _max_tokens(self) -> int:
+        if self.settings.generator == "openai":
+            return self.settings.openai.max_tokens
+        return self.settings.llamacpp.max_tokens
+
+    def _refuse(
+        self, question_used: str, hits: Sequence[RetrievedChunk], clock: _Clock, *, emit_text: bool
+    ) -> Iterator[StreamEvent]:
+        closest = list(dict.fromkeys(hit.chunk.title for hit in hits))[:_CLOSEST_DOCUMENTS]
+        if emit_text:
+            clock.mark_since_start("first_token")
+            yield StreamEvent("token", text=REFUSAL_TEXT)
+        yield StreamEvent(
+            "answer",
+            answer=Answer(
+                answer=REFUSAL_TEXT,
+                citations=[],
+                answerable=False,
+                question_used=question_used,
+                timings_ms=self._timings(clock),
+                model=self.model_name,
+                closest_documents=closest,
+            ),
+        )
+
+    @staticmethod
+    def _timings(clock: _Clock) -> dict[str, float]:
+        clock.mark_since_start("total")
+        return dict(clock.marks)
+
+    @staticmethod
+    def _citation(n: int, item: Evidence, support: float) -> Citation:
+        return Citation(
+            n=n,
+            source=item.chunk.source,
+            title=item.chunk.title,
+            page=item.page,
+            section=item.chunk.section,
+            chunk_id=item.chunk.chunk_id,
+            quote=item.text,
+            score=round(support, 4),
+            passage=item.chunk.text,
+            quote_start=item.start,
+            quote_end=item.end,
+        )
+
+
+def _hold_back_sentinel(pieces: Iterator[str]) -> Iterator[str]:
+    """Pass pieces through, except a leading refusal sentinel, which is never shown to users."""
+    buffer = ""
+    decided = False
+    for piece in pieces:
+        if decided:
+            yield piece
+            continue
+        buffer += piece
+        stripped = buffer.lstrip()
+        if REFUSAL_SENTINEL.startswith(stripped) or stripped.startswith(REFUSAL_SENTINEL):
+            continue
+        decided = True
+        yield buffer
+    if not decided and buffer and REFUSAL_SENTINEL not in buffer:
+        yield buffer
