@@ -18,9 +18,16 @@ PY_TAG="$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_
 MACHINE="$(uname -m)"
 mkdir -p "$CACHE"
 
-shopt -s nullglob
-existing=("$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-"$PY_TAG"-*"$MACHINE".whl)
-shopt -u nullglob
+# The wheel loads libllama through ctypes, so pip tags it py3-none-linux_<arch>; accept a
+# CPython-specific tag (cp311-...) too in case a future release builds an extension module.
+cached_wheels() {
+    shopt -s nullglob
+    local wheels=("$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-{py3,"$PY_TAG"}-*"$MACHINE".whl)
+    shopt -u nullglob
+    if (( ${#wheels[@]} > 0 )); then printf '%s\n' "${wheels[@]}"; fi
+}
+
+mapfile -t existing < <(cached_wheels)
 if (( ${#existing[@]} > 0 )); then
     echo "llama-cpp-python $LLAMA_VERSION: cached wheel ${existing[0]} (nothing to build)"
     exit 0
@@ -32,11 +39,9 @@ echo "Building it with $JOBS parallel jobs (about 10 minutes on 2 cores)..."
 CMAKE_BUILD_PARALLEL_LEVEL="$JOBS" "$PYTHON" -m pip wheel --no-deps \
     "llama-cpp-python==$LLAMA_VERSION" -w "$CACHE"
 
-shopt -s nullglob
-built=("$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-"$PY_TAG"-*"$MACHINE".whl)
-shopt -u nullglob
+mapfile -t built < <(cached_wheels)
 if (( ${#built[@]} == 0 )); then
-    echo "error: pip finished but no llama_cpp_python-$LLAMA_VERSION-$PY_TAG-*$MACHINE.whl is in $CACHE" >&2
+    echo "error: pip finished but no llama_cpp_python-$LLAMA_VERSION-{py3,$PY_TAG}-*$MACHINE.whl is in $CACHE" >&2
     exit 1
 fi
 echo "Built ${built[0]}"

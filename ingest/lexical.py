@@ -139,6 +139,10 @@ class BM25Index:
             if score > 0
         ]
 
+    def knows(self, token: str) -> bool:
+        """Whether a (tokenized) term occurs anywhere in the indexed chunks."""
+        return token in self._vocab
+
     @property
     def _vocab(self) -> dict[str, int]:
         return self._retriever.vocab_dict  # type: ignore[no-any-return]

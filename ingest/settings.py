@@ -82,10 +82,16 @@ class EvidenceSettings(BaseModel):
     """Sentence-level evidence selection and refusal gate."""
 
     max_sentences: int = Field(6, ge=1, le=30, description="Evidence sentences shown to the generator.")
+    max_candidates: int = Field(
+        40, ge=1, le=500, description="Sentences embedded per question (the lexically best, then by rank)."
+    )
     min_sentence_chars: int = Field(20, ge=1, description="Shorter sentences are ignored as evidence.")
     lexical_weight: float = Field(0.35, ge=0.0, le=1.0, description="Share of lexical overlap in a sentence score.")
     refusal_threshold: float = Field(
         0.42, ge=0.0, le=1.0, description="Best evidence score below which ZoneQA refuses before generating."
+    )
+    refuse_unknown_names: bool = Field(
+        True, description="Refuse when the question names something (a proper noun, a number) no document contains."
     )
     support_threshold: float = Field(
         0.45, ge=0.0, le=1.0, description="Support score below which an answer sentence is dropped."

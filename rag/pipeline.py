@@ -13,12 +13,13 @@ Usage::
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.embedder import get_embedder
+from ingest.lexical import tokenize
 from ingest.settings import Settings
 from ingest.store import ChromaStore
 from rag.citations import CitationChecker, SupportJudge
@@ -32,6 +33,7 @@ from rag.schemas import Answer, ChatTurn, Citation
 
 REFUSAL_TEXT = "I could not find an answer to this in the documents."
 _CLOSEST_DOCUMENTS = 3
+_WORD = re.compile(r"[\w][\w'’\-]*")
 
 
 @dataclass
@@ -89,8 +91,14 @@ class RagPipeline:
             def judge(claim: str, evidence_text: str) -> bool:
                 return bool(ask(f"Evidence: {evidence_text}\nClaim: {claim}\nDoes the evidence support the claim?"))
 
-        get_embedder(settings.embedding)  # load now, not on the first question
-        return cls(settings, searcher, generator, judge=judge)
+        pipeline = cls(settings, searcher, generator, judge=judge)
+        pipeline.warm_up()
+        return pipeline
+
+    def warm_up(self) -> None:
+        """Load the BM25 index and run the embedder once, so the first question is not slower."""
+        self.searcher.lexical.get()
+        self.searcher.embedder.embed_documents(["warm-up"])
 
     @property
     def model_name(self) -> str:
@@ -132,7 +140,7 @@ class RagPipeline:
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)
-        if best < self.settings.evidence.refusal_threshold:
+        if best < self.settings.evidence.refusal_threshold or self.unknown_names(question_used):
             yield from self._refuse(question_used, hits, clock, emit_text=True)
             return
 
@@ -159,12 +167,12 @@ class RagPipeline:
 
         raw = "".join(pieces).strip()
         if not raw or REFUSAL_SENTINEL in raw:
-            yield from self._refuse(question_used, hits, clock, emit_text=False)
+            yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)
             return
         checked = self.checker.check(raw, evidence)
         clock.lap("check")
         if not checked.text:
-            yield from self._refuse(question_used, hits, clock, emit_text=False)
+            yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)
             return
         citations = [self._citation(n, item, support) for n, item, support in checked.citations]
         yield StreamEvent(
@@ -180,6 +188,23 @@ class RagPipeline:
             ),
         )
 
+    def unknown_names(self, question: str) -> list[str]:
+        """Names and numbers in the question that no indexed document contains (e.g. "Jebel Ali").
+
+        A question about something the corpus never mentions cannot be answered from it, however
+        similar the rest of the question is to some passage.
+        """
+        if not self.settings.evidence.refuse_unknown_names:
+            return []
+        index = self.searcher.lexical.get()
+        words = _WORD.findall(question)
+        named = [
+            word
+            for position, word in enumerate(words)
+            if (position > 0 and word[0].isupper()) or any(char.isdigit() for char in word)
+        ]
+        return [word for word in named if (terms := tokenize(word)) and not all(index.knows(t) for t in terms)]
+
     # ---- helpers -----------------------------------------------------------------------------
     def _max_tokens(self) -> int:
         if self.settings.generator == "openai":
@@ -187,7 +212,13 @@ class RagPipeline:
         return self.settings.llamacpp.max_tokens
 
     def _refuse(
-        self, question_used: str, hits: Sequence[RetrievedChunk], clock: _Clock, *, emit_text: bool
+        self,
+        question_used: str,
+        hits: Sequence[RetrievedChunk],
+        clock: _Clock,
+        *,
+        emit_text: bool,
+        prompt_tokens: int | None = None,
     ) -> Iterator[StreamEvent]:
         closest = list(dict.fromkeys(hit.chunk.title for hit in hits))[:_CLOSEST_DOCUMENTS]
         if emit_text:
@@ -203,6 +234,7 @@ class RagPipeline:
                 timings_ms=self._timings(clock),
                 model=self.model_name,
                 closest_documents=closest,
+                prompt_tokens=prompt_tokens,
             ),
         )
 

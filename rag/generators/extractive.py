@@ -41,8 +41,8 @@ class ExtractiveGenerator:
             sentence = " ".join(item.text.split())
             if sentence[-1:] in ".!?":
                 sentence = f"{sentence[:-1]} [{item.n}]{sentence[-1]}"
-            else:
-                sentence = f"{sentence} [{item.n}]"
+            else:  # a heading or table row: close it, so each quote stays its own sentence
+                sentence = f"{sentence} [{item.n}]."
             yield ("" if index == 0 else " ") + sentence
 
     def stream(

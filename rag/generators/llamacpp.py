@@ -8,6 +8,8 @@ stream until the stream ends or is closed; close streams you abandon (``stream.c
 Prompt reuse: ``llama_cpp.Llama`` keeps the KV cache of the previous prompt and, when the next
 prompt starts with the same tokens (the fixed system prompt), evaluates only the new suffix. No
 ``LlamaRAMCache`` is needed for that; keeping the system prompt byte-identical between requests is.
+(Measured: Qwen2.5-1.5B, 2 busy cores, 250-token system prompt: first token 21-39 s cold,
+1.6 s reused.)
 
 Usage::
 
@@ -118,6 +120,16 @@ class LlamaCppGenerator:
         )
         match = _YES_NO_PATTERN.search(answer)
         return bool(match and match.group(1).lower() == "yes")
+
+    def forget_prompt_cache(self) -> None:
+        """Drop the KV cache of the previous prompt, so the next request evaluates its whole prompt.
+
+        Prefix reuse evaluates the prompt in different batches, which changes logits in the last
+        bits; with greedy decoding that can (rarely) change the answer. Call this before a request
+        that must be bit-for-bit reproducible, or to measure the cost of a cold prompt.
+        """
+        with self._lock:
+            self._llm.reset()
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` costs in a prompt (no BOS; special tokens are not parsed)."""

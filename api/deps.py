@@ -1,0 +1,124 @@
+"""Dependencies shared by the routers, as ``Annotated`` aliases.
+
+Usage::
+
+    @router.post("/search")
+    def search(body: SearchRequest, pipeline: PipelineDep, caller: KeyDep) -> SearchResponse: ...
+"""
+
+from __future__ import annotations
+
+import email.message
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
+
+from api.metrics import ApiMetrics
+from api.security import Caller, KeyRing, RateLimiter, key_fingerprint
+from api.services import DocumentService, FeedbackStore, GenerationGate, PipelineHolder
+from ingest.settings import Settings
+
+
+@dataclass
+class AppState:
+    """Everything one API process shares between requests (``app.state.zoneqa``)."""
+
+    settings: Settings
+    pipelines: PipelineHolder
+    gate: GenerationGate
+    keys: KeyRing
+    limiter: RateLimiter
+    feedback: FeedbackStore
+    documents: DocumentService
+    metrics: ApiMetrics
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.zoneqa
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_app_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_pipeline(state: StateDep) -> Any:
+    """The shared RagPipeline; 503 while the index is unreachable (a sync dependency: may block)."""
+    return state.pipelines.get()
+
+
+PipelineDep = Annotated[Any, Depends(get_pipeline)]
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="Required on every route but /healthz when the server has keys configured.",
+)
+
+
+def authenticate(
+    request: Request, state: StateDep, key: Annotated[str | None, Security(api_key_header)]
+) -> Caller:
+    """The caller's role; 401 for a missing or unknown key when keys are configured. No rate limit."""
+    role = state.keys.role(key)
+    if role is None:
+        raise HTTPException(
+            401, "A valid X-API-Key header is required.", headers={"WWW-Authenticate": "ApiKey"}
+        )
+    if key and state.keys.enabled:
+        identity = f"key:{key_fingerprint(key)}"
+    else:
+        identity = f"ip:{request.client.host if request.client else 'unknown'}"
+    return Caller(role=role, identity=identity)
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+def require_key(state: StateDep, caller: CallerDep) -> Caller:
+    """An authenticated caller within its rate limit (429 with Retry-After otherwise)."""
+    wait = state.limiter.acquire(caller.identity)
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"Rate limit of {state.settings.api.rate_limit_per_minute} requests per minute exceeded.",
+            headers={"Retry-After": RateLimiter.retry_after_header(wait)},
+        )
+    return caller
+
+
+KeyDep = Annotated[Caller, Depends(require_key)]
+
+
+def require_admin(caller: KeyDep) -> Caller:
+    if not caller.is_admin:
+        raise HTTPException(403, "This route needs an admin key.")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(require_admin)]
+
+
+def require_json(request: Request) -> None:
+    """415 unless the body is declared as JSON (no Content-Type at all is read as JSON)."""
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        return
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    if message.get_content_maintype() != "application" or not (
+        subtype == "json" or subtype.endswith("+json")
+    ):
+        raise HTTPException(415, f"Unsupported Content-Type {content_type!r}: send application/json.")
+
+
+JsonBody = Depends(require_json)

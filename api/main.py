@@ -1,0 +1,137 @@
+"""The FastAPI application.
+
+Usage::
+
+    uvicorn api.main:create_app --factory --host 127.0.0.1 --port 8000
+    uvicorn api.main:app                     # the same, settings from the environment
+    app = create_app(Settings(data_dir=Path("/tmp/data")))   # in Python
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.metrics import ApiMetrics
+from api.middleware import REQUEST_ID_HEADER, BodyLimits, RequestContextMiddleware
+from api.routes import ask, documents, feedback, health, search
+from api.security import KeyRing, RateLimiter
+from api.services import (
+    FEEDBACK_DB_NAME,
+    DocumentService,
+    FeedbackStore,
+    GenerationGate,
+    IndexUnavailableError,
+    PipelineHolder,
+)
+from ingest.settings import Settings, get_settings
+
+logger = logging.getLogger("zoneqa.api")
+
+API_TITLE = "ZoneQA API"
+API_DESCRIPTION = """
+Question answering over the free trade zone and special economic zone literature, with numbered
+citations to exact passages and PDF pages.
+
+* **Answers**: `POST /ask` returns one JSON answer; `POST /ask/stream` streams it as Server-Sent
+  Events (`token` events, then one `answer` or `error` event). Closing the connection stops the
+  generation.
+* **Search**: `POST /search` is retrieval only, for integrators who run their own generator.
+* **Documents**: list, upload (admin) and delete (admin) the indexed documents.
+* **Feedback**: rate answers; maintainers export the ratings (admin).
+
+**Keys.** When the server has keys configured (`ZONEQA_API_KEYS`, `ZONEQA_ADMIN_KEYS`), every route
+but `/healthz` needs an `X-API-Key` header; document changes and the feedback export need an admin
+key. **Limits.** Requests are rate limited per key (or client IP without keys): 429 with
+`Retry-After`. **Errors** are JSON `{detail, request_id}`; every response carries `X-Request-ID`.
+**Concurrency.** A local LLM is serialised, with a bounded queue: when the queue is full `/ask`
+answers 503 with `Retry-After`.
+"""
+OPENAPI_TAGS = [
+    {"name": "answers", "description": "Cited answers, as one JSON object or as a stream."},
+    {"name": "search", "description": "Retrieval only."},
+    {"name": "documents", "description": "The indexed documents."},
+    {"name": "feedback", "description": "Ratings of answers."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
+
+
+def build_state(settings: Settings) -> AppState:
+    pipelines = PipelineHolder(settings)
+    return AppState(
+        settings=settings,
+        pipelines=pipelines,
+        gate=GenerationGate(
+            enabled=settings.generator != "extractive",
+            queue=settings.api.generation_queue,
+            wait_seconds=settings.api.generation_wait_seconds,
+        ),
+        keys=KeyRing(settings.api_keys, settings.admin_keys),
+        limiter=RateLimiter(settings.api.rate_limit_per_minute),
+        feedback=FeedbackStore(settings.data_dir / FEEDBACK_DB_NAME),
+        documents=DocumentService(settings, pipelines),
+        metrics=ApiMetrics(),
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: AppState = app.state.zoneqa
+    try:
+        # Load models and open the index now, so the first question does not pay for it.
+        await run_in_threadpool(state.pipelines.get)
+    except IndexUnavailableError as exc:
+        logger.warning("starting without an index (will retry on requests): %s", exc)
+    yield
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new application (own state, metrics and pipeline) for ``settings`` (default: the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title=API_TITLE,
+        description=API_DESCRIPTION,
+        version="1.0.0",
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=_lifespan,
+    )
+    app.state.zoneqa = build_state(settings)
+    install_error_handlers(app)
+    for module in (ask, search, documents, feedback, health):
+        app.include_router(module.router)
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-API-Key", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        )
+    # Added last, so it is the outermost: it sees (and ids) every response, CORS ones included.
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=app.state.zoneqa.metrics,
+        limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_upload_bytes),
+    )
+    return app
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """``api.main.app`` is built on first access, so importing this module stays cheap."""
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app()
+        return _app
+    raise AttributeError(name)

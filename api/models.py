@@ -1,0 +1,295 @@
+"""Request and response bodies of the HTTP API (the answer itself is :class:`rag.schemas.Answer`).
+
+Usage::
+
+    body = AskRequest(question="Which city hosted the 2016 G20 summit?", top_k=5)
+    SearchResponse(results=[SearchHit(chunk_id="a", source="a.pdf", title="A", text="...", score=0.5)])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from rag.schemas import Answer, ChatTurn, Citation
+
+__all__ = [
+    "Answer",
+    "AskRequest",
+    "ChatTurn",
+    "Citation",
+    "DeletedDocument",
+    "DocumentInfo",
+    "DocumentList",
+    "ErrorResponse",
+    "FeedbackCreated",
+    "FeedbackExport",
+    "FeedbackItem",
+    "FeedbackRequest",
+    "Health",
+    "Readiness",
+    "SearchHit",
+    "SearchRequest",
+    "SearchResponse",
+    "UploadedDocument",
+    "ValidationErrorResponse",
+]
+
+MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 20
+MAX_TOP_K = 20
+MAX_COMMENT_CHARS = 2000
+# An answer echoed back with feedback: generous, the body size limit bounds it anyway.
+MAX_FEEDBACK_ANSWER_CHARS = 20000
+MAX_SOURCES = 100
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain some non-space text")
+    return value
+
+
+class AskRequest(BaseModel):
+    """A question, optionally with the conversation so far and a restriction to some documents."""
+
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="The question.")
+    history: list[ChatTurn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description="Earlier turns, oldest first; follow-up questions are made standalone from them.",
+    )
+    sources: list[str] | None = Field(
+        None,
+        max_length=MAX_SOURCES,
+        description="Only search these documents (file names as listed by GET /documents).",
+    )
+    top_k: int | None = Field(
+        None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default from settings)."
+    )
+
+    _question_not_blank = field_validator("question")(lambda cls, v: _not_blank(v))
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"question": "Which city hosted the 2016 G20 summit?"},
+                {
+                    "question": "And how many zones does it have?",
+                    "history": [
+                        {"role": "user", "content": "What is the Shanghai pilot free trade zone?"},
+                        {
+                            "role": "assistant",
+                            "content": "It is China's first pilot FTZ, opened in 2013 [1].",
+                        },
+                    ],
+                    "sources": ["ftz-tenth-anniversary-pei-2024.pdf"],
+                    "top_k": 5,
+                },
+            ]
+        },
+    }
+
+
+class SearchRequest(BaseModel):
+    """Retrieval only: the passages that best match a query."""
+
+    query: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="Search text.")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Results wanted (default from settings).")
+    sources: list[str] | None = Field(
+        None, max_length=MAX_SOURCES, description="Only search these documents."
+    )
+
+    _query_not_blank = field_validator("query")(lambda cls, v: _not_blank(v))
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"query": "negative list for foreign investment", "top_k": 3}]},
+    }
+
+
+class SearchHit(BaseModel):
+    """One retrieved passage (adjacent chunks may be merged into one)."""
+
+    chunk_id: str
+    source: str = Field(..., description="File name of the document.")
+    title: str
+    page: int | None = Field(
+        None, description="1-based PDF page where the passage starts; null if not paged."
+    )
+    section: str | None = None
+    text: str
+    score: float = Field(..., description="Fused retrieval score (higher is better; not a probability).")
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchHit]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "chunk_id": "ftz-tenth-anniversary-pei-2024.pdf#12",
+                            "source": "ftz-tenth-anniversary-pei-2024.pdf",
+                            "title": "China's Pilot Free Trade Zones at Ten",
+                            "page": 4,
+                            "section": "The negative list",
+                            "text": "The negative list shrank from 190 items in 2013 to 27 in 2021.",
+                            "score": 0.0325,
+                        }
+                    ]
+                }
+            ]
+        }
+    }
+
+
+class DocumentInfo(BaseModel):
+    source: str = Field(
+        ..., description="File name; the id used by `sources` and DELETE /documents/{source}."
+    )
+    title: str
+    pages: int | None = Field(None, description="PDF pages; null for documents without pages.")
+    chunks: int
+    ingested_at: str = Field(..., description="When it was (re)ingested, ISO 8601 in UTC.")
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "documents": [
+                        {
+                            "source": "free-zone-congress-2025.txt",
+                            "title": "World Free Zones Congress 2025",
+                            "pages": None,
+                            "chunks": 9,
+                            "ingested_at": "2025-01-31T10:00:00+00:00",
+                        }
+                    ]
+                }
+            ]
+        }
+    }
+
+
+class UploadedDocument(BaseModel):
+    source: str
+    title: str
+    chunks: int
+    pages: int | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"source": "zone-report.pdf", "title": "Zone report", "chunks": 14, "pages": 6}]
+        }
+    }
+
+
+class DeletedDocument(BaseModel):
+    source: str
+    deleted: bool = True
+
+    model_config = {"json_schema_extra": {"examples": [{"source": "zone-report.pdf", "deleted": True}]}}
+
+
+class FeedbackRequest(BaseModel):
+    """A rating of one answer, kept for the maintainers."""
+
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: str = Field(..., max_length=MAX_FEEDBACK_ANSWER_CHARS)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "question": "Which city hosted the 2016 G20 summit?",
+                    "answer": "Hangzhou hosted the 2016 G20 summit [1].",
+                    "rating": "up",
+                    "comment": "Exactly the page I needed.",
+                }
+            ]
+        },
+    }
+
+
+class FeedbackCreated(BaseModel):
+    id: int
+
+    model_config = {"json_schema_extra": {"examples": [{"id": 42}]}}
+
+
+class FeedbackItem(BaseModel):
+    id: int
+    question: str
+    answer: str
+    rating: Literal["up", "down"]
+    comment: str | None = None
+    created_at: str = Field(..., description="ISO 8601 in UTC.")
+
+
+class FeedbackExport(BaseModel):
+    feedback: list[FeedbackItem]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"] = "ready"
+    documents: int
+    chunks: int
+    generator: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"status": "ready", "documents": 5, "chunks": 180, "generator": "extractive"}]
+        }
+    }
+
+
+class ErrorResponse(BaseModel):
+    """Every error: a message for humans and the request id to quote in a bug report."""
+
+    detail: str
+    request_id: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"detail": "A valid X-API-Key header is required.", "request_id": "5f0c2a7e9b1d4c3a"}
+            ]
+        }
+    }
+
+
+class ValidationErrorResponse(ErrorResponse):
+    """A request the API cannot accept: ``errors`` lists each problem with its location."""
+
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "detail": "Invalid request: body.question: String should have at least 1 character",
+                    "errors": [
+                        {
+                            "loc": ["body", "question"],
+                            "msg": "String should have at least 1 character",
+                            "type": "string_too_short",
+                        }
+                    ],
+                    "request_id": "5f0c2a7e9b1d4c3a",
+                }
+            ]
+        }
+    }

@@ -1,0 +1,1 @@
+"""Thin routers: validate, call the ``rag`` / ``ingest`` services, shape the response."""

@@ -1,0 +1,179 @@
+"""``POST /ask`` (one JSON answer) and ``POST /ask/stream`` (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import JsonBody, KeyDep, PipelineDep, StateDep
+from api.errors import JSON_BODY_ERRORS, index_unavailable_detail
+from api.metrics import ApiMetrics
+from api.models import Answer, AskRequest
+from api.routes.common import check_sources, guarded
+from api.services import IndexUnavailableError, PipelineHolder
+from rag.generators import GeneratorError
+
+logger = logging.getLogger("zoneqa.api")
+router = APIRouter(tags=["answers"])
+
+_ANSWER_EXAMPLE = {
+    "answer": "Hangzhou hosted the 2016 G20 summit [1].",
+    "citations": [
+        {
+            "n": 1,
+            "source": "ftz-tenth-anniversary-pei-2024.pdf",
+            "title": "China's Pilot Free Trade Zones at Ten",
+            "page": 3,
+            "section": "Introduction",
+            "chunk_id": "ftz-tenth-anniversary-pei-2024.pdf#7",
+            "quote": "The 2016 G20 summit was held in Hangzhou.",
+            "score": 0.81,
+            "passage": "... The 2016 G20 summit was held in Hangzhou. ...",
+            "quote_start": 4,
+            "quote_end": 45,
+        }
+    ],
+    "answerable": True,
+    "question_used": "Which city hosted the 2016 G20 summit?",
+    "timings_ms": {"retrieve": 35.2, "total": 120.4},
+    "model": "extractive",
+    "closest_documents": [],
+    "prompt_tokens": None,
+}
+_SSE_EXAMPLE = (
+    'event: token\ndata: {"text": "Hangzhou hosted the 2016 G20 summit [1]."}\n\n'
+    'event: answer\ndata: {"answer": "Hangzhou hosted the 2016 G20 summit [1].", "citations": [...], ...}\n\n'
+)
+# One Server-Sent Event (as SSE-aware clients and schemathesis see it): its name and its JSON data.
+_SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "answer", "error"]},
+        "data": {
+            "type": "string",
+            "description": 'JSON: token `{"text"}`; answer: the POST /ask object; error `{"detail", "request_id"}`.',
+        },
+    },
+}
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _pipeline_events(pipeline: Any, body: AskRequest) -> Iterator[Any]:
+    return pipeline.stream(body.question, history=body.history, sources=body.sources, top_k=body.top_k)
+
+
+@router.post(
+    "/ask",
+    response_model=Answer,
+    summary="Answer a question with numbered citations",
+    dependencies=[JsonBody],
+    responses={200: {"content": {"application/json": {"example": _ANSWER_EXAMPLE}}}, **JSON_BODY_ERRORS},
+)
+def ask(body: AskRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep) -> Answer:
+    """Retrieve, select evidence, generate and verify. A refusal is a 200 with `answerable: false`."""
+    check_sources(pipeline, body.sources)
+
+    def work() -> tuple[Answer, int]:
+        final: Answer | None = None
+        pieces = 0
+        for event in _pipeline_events(pipeline, body):
+            if event.kind == "token":
+                pieces += 1
+            elif event.answer is not None:
+                final = event.answer
+        assert final is not None  # the pipeline always ends with an answer event
+        return final, pieces
+
+    with state.gate.admit():
+        answer, pieces = guarded(state.pipelines, work)
+    state.metrics.observe_answer(answer.answerable, pieces)
+    return answer
+
+
+def _sse(event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+def _error_detail(exc: Exception, holder: PipelineHolder) -> str:
+    if isinstance(exc, GeneratorError):
+        return f"The answer generator failed: {exc}"
+    try:
+        holder.check_store()
+    except IndexUnavailableError as unavailable:
+        return index_unavailable_detail(str(unavailable))
+    except Exception:  # noqa: BLE001 - the original error is what matters
+        pass
+    return "internal error"
+
+
+async def _stream_events(
+    request: Request,
+    iterator: Iterator[Any],
+    release: Any,
+    holder: PipelineHolder,
+    metrics: ApiMetrics,
+) -> AsyncIterator[str]:
+    request_id = str(getattr(request.state, "request_id", ""))
+    pieces = 0
+    try:
+        while True:
+            if await request.is_disconnected():
+                logger.info("client went away: generation stopped (request %s)", request_id)
+                return
+            # Each step (retrieval, one LLM token) blocks, so it runs in a worker thread.
+            event = await run_in_threadpool(next, iterator, None)
+            if event is None:
+                return
+            if event.kind == "token":
+                pieces += 1
+                yield _sse("token", json.dumps({"text": event.text}))
+            elif event.answer is not None:
+                metrics.observe_answer(event.answer.answerable, pieces)
+                yield _sse("answer", event.answer.model_dump_json())
+    except Exception as exc:  # noqa: BLE001 - reported to the client as an error event
+        logger.exception("stream failed (request %s)", request_id)
+        detail = await run_in_threadpool(_error_detail, exc, holder)
+        yield _sse("error", json.dumps({"detail": detail, "request_id": request_id}))
+    finally:
+        # Closing the pipeline's generator closes the LLM stream: the generation stops here.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(getattr(iterator, "close", lambda: None))
+            release()
+
+
+@router.post(
+    "/ask/stream",
+    response_class=StreamingResponse,
+    summary="Answer a question as a Server-Sent Events stream",
+    dependencies=[JsonBody],
+    responses={
+        200: {
+            "description": '`token` events (`{"text"}`), then one `answer` event (the /ask JSON) '
+            'or one `error` event (`{"detail", "request_id"}`).',
+            "content": {"text/event-stream": {"schema": _SSE_EVENT_SCHEMA, "example": _SSE_EXAMPLE}},
+        },
+        **JSON_BODY_ERRORS,
+    },
+)
+async def ask_stream(
+    request: Request, body: AskRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep
+) -> StreamingResponse:
+    """The same answer as POST /ask, streamed. Streamed text is provisional: the `answer` event is
+    the verified answer (unsupported sentences removed), which is what to show in the end.
+    Closing the connection stops the generation."""
+    await run_in_threadpool(check_sources, pipeline, body.sources)
+    ticket = await run_in_threadpool(state.gate.acquire)
+    iterator = _pipeline_events(pipeline, body)
+    return StreamingResponse(
+        _stream_events(request, iterator, ticket.release, state.pipelines, state.metrics),
+        media_type="text/event-stream",
+        headers=_SSE_HEADERS,
+    )

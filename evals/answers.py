@@ -1,0 +1,383 @@
+"""Answer and grounding evaluation of the full pipeline (and the naive baseline) on the gold set.
+
+Per item: answer correctness (the gold regexes, citation markers stripped), refusal, and for each
+answer sentence ALCE citation recall and precision (Gao et al. 2023): a sentence is supported
+when its cited passages together support it; a citation is precise when the sentence is supported
+and the citation is needed (it supports the sentence on its own, or removing it breaks support).
+Support is decided by a pluggable judge: ``lexical`` (ZoneQA's support score: content-word
+containment + embedding similarity + numbers present) or ``llm`` (the local LLM, yes/no).
+
+The naive baseline (LangChain tutorial defaults): dense top 4 over 1000/200 character splits,
+whole chunks stuffed into a prompt, no evidence selection, no citation check. Its "citations" are
+the four chunks it stuffed (what the tutorial returns as sources); with the extractive generator
+its answer is the first chunk's text.
+
+Usage::
+
+    result = evaluate_answers(settings, generator="extractive", judge="lexical", limit=20)
+    result.metrics["zoneqa"]["answer_accuracy"], result.metrics["ratio"]["answer_accuracy"]
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from evals.datasets import GoldItem, contains_evidence, load_gold
+from ingest.settings import Settings
+
+JudgeName = Literal["lexical", "llm"]
+GeneratorName = Literal["extractive", "llamacpp", "openai"]
+ProgressHook = Callable[[str, int, int], None]
+# A passage set is judged jointly; the lexical judge reads at most this many characters of it.
+_MAX_JOINT_CHARS = 4000
+# The LangChain hub prompt "rlm/rag-prompt" used by the LangChain RAG tutorial.
+NAIVE_PROMPT = (
+    "You are an assistant for question-answering tasks. Use the following pieces of retrieved context "
+    "to answer the question. If you don't know the answer, just say that you don't know. Use three "
+    "sentences maximum and keep the answer concise.\nQuestion: {question} \nContext: {context} \nAnswer:"
+)
+# How a naive LLM answer says it does not know (the tutorial prompt asks for "I don't know").
+_NAIVE_REFUSAL = re.compile(r"\b(?:don'?t|do not|does not|doesn'?t|cannot|can'?t) (?:know|provide|find|mention|contain)|"
+                            r"\bnot (?:mentioned|provided|stated|specified)\b|\bno information\b", re.I)
+
+SupportFn = Callable[[str, Sequence[str]], bool]
+
+
+# ---- support judges ------------------------------------------------------------------------------
+class LexicalJudge:
+    """Support = ZoneQA's own score (``CitationChecker.support``) ≥ ``support_threshold``.
+
+    A set of passages supports a claim when one of them does, or their concatenation does.
+    """
+
+    name = "lexical"
+
+    def __init__(self, settings: Settings) -> None:
+        from ingest.embedder import get_embedder
+        from rag.citations import CitationChecker
+
+        self.embedder = get_embedder(settings.embedding)
+        self.checker = CitationChecker(self.embedder, settings.evidence)
+        self.threshold = settings.evidence.support_threshold
+        self._vectors: dict[str, Any] = {}
+
+    def _vector(self, text: str) -> Any:
+        if text not in self._vectors:
+            self._vectors[text] = self.embedder.embed_query(text)
+        return self._vectors[text]
+
+    def __call__(self, claim: str, passages: Sequence[str]) -> bool:
+        from ingest.documents import Chunk
+        from rag.evidence import Evidence
+
+        if not passages:
+            return False
+        claim_vector = self._vector(claim)
+        candidates = list(passages) + ([" ".join(passages)[:_MAX_JOINT_CHARS]] if len(passages) > 1 else [])
+        for text in candidates:
+            chunk = Chunk(chunk_id="judge", source="", title="", text=text, chunk_index=0,
+                          char_start=0, char_end=len(text), sha256="")
+            item = Evidence(text=text, chunk=chunk, start=0, end=len(text), vector=self._vector(text))
+            if self.checker.support(claim, claim_vector, item) >= self.threshold:
+                return True
+        return False
+
+
+class LlmJudge:
+    """Support = the local LLM answers "yes" (``LlamaCppGenerator.complete_yes_no``)."""
+
+    name = "llm"
+
+    def __init__(self, settings: Settings, generator: Any | None = None) -> None:
+        if generator is None or not hasattr(generator, "complete_yes_no"):
+            from rag.generators.llamacpp import LlamaCppGenerator
+            from rag.llm_models import resolve_model_path
+
+            generator = LlamaCppGenerator(resolve_model_path(settings), settings.llamacpp)
+        self.generator = generator
+
+    def __call__(self, claim: str, passages: Sequence[str]) -> bool:
+        if not passages:
+            return False
+        evidence = "\n".join(f"- {' '.join(p.split())}" for p in passages)[:_MAX_JOINT_CHARS]
+        return bool(self.generator.complete_yes_no(
+            f"Evidence:\n{evidence}\nClaim: {claim}\nDoes the evidence support the claim?"
+        ))
+
+
+def make_judge(name: JudgeName, settings: Settings, generator: Any | None = None) -> SupportFn:
+    if name == "lexical":
+        return LexicalJudge(settings)
+    if name == "llm":
+        return LlmJudge(settings, generator)
+    raise ValueError(f"unknown judge {name!r}: use lexical or llm")
+
+
+# ---- ALCE citation scoring -----------------------------------------------------------------------
+@dataclass
+class SentenceScore:
+    text: str
+    cited: list[int]
+    supported: bool
+    precise_citations: int
+
+
+def score_citations(
+    answer: str, passages: dict[int, str], judge: SupportFn
+) -> list[SentenceScore]:
+    """ALCE recall/precision ingredients per answer sentence (``passages``: marker number → text)."""
+    from rag.citations import split_claims
+
+    scores = []
+    for claim, markers in split_claims(answer):
+        cited = [n for n in markers if n in passages]
+        supported = bool(cited) and judge(claim, [passages[n] for n in cited])
+        precise = 0
+        if supported:
+            if len(cited) == 1:
+                precise = 1
+            else:
+                for n in cited:
+                    alone = judge(claim, [passages[n]])
+                    others = [passages[m] for m in cited if m != n]
+                    # ALCE: a citation is over-citing when it does not support alone and is not needed.
+                    if alone or not judge(claim, others):
+                        precise += 1
+        scores.append(SentenceScore(claim, cited, supported, precise))
+    return scores
+
+
+# ---- per-item records ------------------------------------------------------------------------------
+@dataclass
+class ItemResult:
+    system: str  # "zoneqa" | "naive"
+    item_id: str
+    item_type: str
+    question: str
+    answer: str
+    answerable_gold: bool
+    refused: bool
+    correct: bool | None
+    sentences: list[SentenceScore] = field(default_factory=list)
+    evidence_cited: bool | None = None
+    total_ms: float = 0.0
+    first_token_ms: float | None = None
+    prompt_tokens: int | None = None
+    citations: list[dict[str, Any]] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "system": self.system, "id": self.item_id, "type": self.item_type, "question": self.question,
+            "answer": self.answer, "answerable_gold": self.answerable_gold, "refused": self.refused,
+            "correct": self.correct, "evidence_cited": self.evidence_cited,
+            "sentences": [s.__dict__ for s in self.sentences], "total_ms": round(self.total_ms, 1),
+            "first_token_ms": None if self.first_token_ms is None else round(self.first_token_ms, 1),
+            "prompt_tokens": self.prompt_tokens, "citations": self.citations,
+        }
+
+
+def strip_markers(text: str) -> str:
+    from rag.citations import MARKER
+
+    return MARKER.sub("", text)
+
+
+def _history(item: GoldItem) -> list[Any]:
+    from rag.schemas import ChatTurn
+
+    return [ChatTurn(role=turn.role, content=turn.content) for turn in item.history]
+
+
+def run_zoneqa(pipeline: Any, item: GoldItem, judge: SupportFn) -> ItemResult:
+    """One gold item through ``RagPipeline`` (streamed, so first-token time is real)."""
+    started = time.perf_counter()
+    first: float | None = None
+    final = None
+    for event in pipeline.stream(item.question, history=_history(item)):
+        if event.kind == "token" and first is None:
+            first = (time.perf_counter() - started) * 1000
+        elif event.kind == "answer":
+            final = event.answer
+    assert final is not None
+    refused = not final.answerable
+    passages = {c.n: c.quote for c in final.citations}
+    sentences = [] if refused else score_citations(final.answer, passages, judge)
+    texts = [t for c in final.citations for t in (c.quote, c.passage)]
+    return ItemResult(
+        system="zoneqa", item_id=item.id, item_type=item.type, question=item.question, answer=final.answer,
+        answerable_gold=item.answerable, refused=refused,
+        correct=(not refused and item.answer_matches(strip_markers(final.answer))) if item.answerable else None,
+        sentences=sentences,
+        evidence_cited=any(contains_evidence(t, item.evidence) for t in texts) if item.answerable else None,
+        total_ms=final.timings_ms.get("total", (time.perf_counter() - started) * 1000),
+        first_token_ms=final.timings_ms.get("first_token", first),
+        prompt_tokens=final.prompt_tokens,
+        citations=[{"n": c.n, "source": c.source, "page": c.page, "quote": c.quote} for c in final.citations],
+    )
+
+
+class NaiveBaseline:
+    """The LangChain-tutorial pipeline over the same corpus (see the module docstring)."""
+
+    def __init__(self, settings: Settings, generator: Any) -> None:
+        from evals.indexes import NaiveIndex, cache_root, load_corpus_documents
+
+        self.index = NaiveIndex.build(load_corpus_documents(settings), cache_root(settings) / "naive-zone", settings)
+        self.generator = generator
+
+    def run(self, item: GoldItem, judge: SupportFn) -> ItemResult:
+        from evals.indexes import NAIVE_TOP_K
+        from evals.retrieval import gold_query
+
+        started = time.perf_counter()
+        # Same standalone question as ZoneQA's extractive mode: the comparison is about retrieval
+        # and grounding, not condensing.
+        question = gold_query(item)
+        hits = self.index.search(question, k=NAIVE_TOP_K)
+        chunks = [hit.chunk.text for hit in hits]
+        first: float | None = None
+        prompt_tokens: int | None = None
+        if self.generator is None or not getattr(self.generator, "uses_llm", False):
+            answer = chunks[0] if chunks else ""
+            first = (time.perf_counter() - started) * 1000
+            refused = not answer
+        else:
+            context = "\n\n".join(chunks)
+            prompt = NAIVE_PROMPT.format(question=question, context=context)
+            prompt_tokens = self.generator.count_tokens(prompt)
+            pieces = []
+            for piece in self.generator.stream([{"role": "user", "content": prompt}]):
+                if first is None:
+                    first = (time.perf_counter() - started) * 1000
+                pieces.append(piece)
+            answer = "".join(pieces).strip()
+            refused = not answer or bool(_NAIVE_REFUSAL.search(answer))
+        total = (time.perf_counter() - started) * 1000
+        # The tutorial's "sources" are all stuffed chunks: every sentence cites all of them.
+        markers = "".join(f"[{n}]" for n in range(1, len(chunks) + 1))
+        from rag.citations import split_claims
+
+        cited_answer = " ".join(f"{claim} {markers}" for claim, _ in split_claims(answer)) if answer else ""
+        passages = {n: text for n, text in enumerate(chunks, start=1)}
+        sentences = [] if refused else score_citations(cited_answer, passages, judge)
+        return ItemResult(
+            system="naive", item_id=item.id, item_type=item.type, question=item.question, answer=answer,
+            answerable_gold=item.answerable, refused=refused,
+            correct=(not refused and item.answer_matches(answer)) if item.answerable else None,
+            sentences=sentences,
+            evidence_cited=any(contains_evidence(c, item.evidence) for c in chunks) if item.answerable else None,
+            total_ms=total, first_token_ms=first, prompt_tokens=prompt_tokens,
+            citations=[{"n": n, "source": h.chunk.source, "page": h.chunk.page} for n, h in enumerate(hits, 1)],
+        )
+
+
+# ---- aggregation ---------------------------------------------------------------------------------
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    return float(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1])
+
+
+def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
+    """The headline metrics of one system over a list of item results."""
+    answerable = [r for r in results if r.answerable_gold]
+    unanswerable = [r for r in results if not r.answerable_gold]
+    refused = [r for r in results if r.refused]
+    sentences = [s for r in results if not r.refused for s in r.sentences]
+    citations = sum(len(s.cited) for s in sentences)
+    totals = [r.total_ms for r in results]
+    firsts = [r.first_token_ms for r in results if r.first_token_ms is not None]
+    prompts = [float(r.prompt_tokens) for r in results if r.prompt_tokens is not None]
+    return {
+        "items": float(len(results)),
+        "answer_accuracy": _mean([1.0 if r.correct else 0.0 for r in answerable]),
+        "citation_recall": _mean([1.0 if s.supported else 0.0 for s in sentences]),
+        "citation_precision": (sum(s.precise_citations for s in sentences) / citations) if citations else None,
+        "unsupported_sentence_rate": _mean([0.0 if s.supported else 1.0 for s in sentences]),
+        "evidence_cited_rate": _mean([1.0 if r.evidence_cited else 0.0 for r in answerable]),
+        "refusal_precision": (sum(1 for r in refused if not r.answerable_gold) / len(refused)) if refused else None,
+        "refusal_recall": _mean([1.0 if r.refused else 0.0 for r in unanswerable]),
+        "false_refusal_rate": _mean([1.0 if r.refused else 0.0 for r in answerable]),
+        "latency_total_p50_ms": _percentile(totals, 50),
+        "latency_total_p95_ms": _percentile(totals, 95),
+        "latency_first_token_p50_ms": _percentile(firsts, 50),
+        "latency_first_token_p95_ms": _percentile(firsts, 95),
+        "prompt_tokens_mean": _mean(prompts),
+    }
+
+
+def ratios(system: dict[str, float | None], baseline: dict[str, float | None]) -> dict[str, float | None]:
+    """ZoneQA / baseline per metric (None when either is missing or the baseline is 0)."""
+    out: dict[str, float | None] = {}
+    for key, value in system.items():
+        base = baseline.get(key)
+        out[key] = value / base if value is not None and base else None
+    return out
+
+
+@dataclass
+class AnswerEvalResult:
+    generator: str
+    judge: str
+    results: list[ItemResult]
+    metrics: dict[str, dict[str, float | None]]
+    by_type: dict[str, dict[str, dict[str, float | None]]]
+    seconds: float = 0.0
+
+
+def summarise(results: Sequence[ItemResult], generator: str, judge: str, seconds: float) -> AnswerEvalResult:
+    systems = sorted({r.system for r in results})
+    metrics = {system: aggregate([r for r in results if r.system == system]) for system in systems}
+    if "zoneqa" in metrics and "naive" in metrics:
+        metrics["ratio"] = ratios(metrics["zoneqa"], metrics["naive"])
+    by_type: dict[str, dict[str, dict[str, float | None]]] = {}
+    for system in systems:
+        for item_type in sorted({r.item_type for r in results}):
+            subset = [r for r in results if r.system == system and r.item_type == item_type]
+            by_type.setdefault(system, {})[item_type] = aggregate(subset)
+    return AnswerEvalResult(generator, judge, list(results), metrics, by_type, seconds)
+
+
+def evaluate_answers(
+    settings: Settings,
+    *,
+    generator: GeneratorName = "extractive",
+    judge: JudgeName = "lexical",
+    limit: int | None = None,
+    items: Sequence[GoldItem] | None = None,
+    searcher: Any | None = None,
+    include_naive: bool = True,
+    progress: ProgressHook | None = None,
+) -> AnswerEvalResult:
+    """Run ZoneQA (and the naive baseline) over the gold set and score answers and citations."""
+    from rag.generators import build_generator
+    from rag.pipeline import RagPipeline
+    from rag.retriever import HybridSearcher
+
+    started = time.perf_counter()
+    run_settings = settings.model_copy(update={"generator": generator})
+    items = list(items or load_gold())[: limit or None]
+    llm = build_generator(run_settings)
+    active_searcher = searcher or HybridSearcher.from_settings(run_settings)
+    pipeline = RagPipeline(run_settings, active_searcher, llm)  # type: ignore[arg-type]
+    support = make_judge(judge, run_settings, llm if generator == "llamacpp" else None)
+    naive = NaiveBaseline(run_settings, llm) if include_naive else None
+    results: list[ItemResult] = []
+    for number, item in enumerate(items, start=1):
+        results.append(run_zoneqa(pipeline, item, support))
+        if naive is not None:
+            results.append(naive.run(item, support))
+        if progress:
+            progress(f"answers/{generator}", number, len(items))
+    return summarise(results, generator, judge, time.perf_counter() - started)

@@ -1,0 +1,156 @@
+"""``zoneqa eval``: retrieval and answer evaluations, and the CI gate.
+
+Light to import: everything heavy is imported inside the commands.
+
+Usage::
+
+    zoneqa eval retrieval --dataset zone --config hybrid --config bm25
+    zoneqa eval retrieval --dataset scifact --config dense-minilm
+    zoneqa eval answers --generator extractive --judge lexical --limit 40
+    zoneqa eval gate          # exit 1 below evals/thresholds.yaml
+    python -m evals.cli retrieval --dataset zone
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+eval_app = typer.Typer(help="Evaluate retrieval and answers (gold set, SciFact) and gate CI.", no_args_is_help=True)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar per phase, fed by ``(phase, done, total)`` calls."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
+
+
+def _settings(ingest: bool) -> object:
+    from ingest.settings import get_settings
+
+    settings = get_settings()
+    if ingest:
+        from ingest.pipeline import Ingestor
+
+        report = Ingestor(settings).run()
+        if report.failed:
+            typer.echo(f"ingest failures: {[(o.source, o.reason) for o in report.failed]}", err=True)
+    return settings
+
+
+@eval_app.command()
+def retrieval(
+    dataset: Annotated[str, typer.Option(help="zone (gold set) or scifact (BEIR, 300 test claims).")] = "zone",
+    config: Annotated[
+        list[str] | None,
+        typer.Option("--config", "-c", help="Configuration (repeatable): hybrid, hybrid-rrf, hybrid-weighted, "
+                     "bm25, dense-minilm, dense-chunked, naive. Default: hybrid and naive."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default: evals/reports/<timestamp>).")] = None,
+    ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
+) -> None:
+    """Hit@k, recall@k, MRR@10 and nDCG@10 per configuration; writes a report folder."""
+    from evals.report import run_dir, settings_summary, write_retrieval_report
+    from evals.retrieval import CONFIGS, DEFAULT_CONFIGS, evaluate
+
+    if dataset not in ("zone", "scifact"):
+        raise typer.BadParameter("dataset must be zone or scifact")
+    configs = config or list(DEFAULT_CONFIGS)
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown:
+        raise typer.BadParameter(f"unknown configuration(s) {unknown}; choose from {', '.join(CONFIGS)}")
+    settings = _settings(ingest and dataset == "zone")
+    with _progress() as progress:
+        results = evaluate(settings, dataset, configs, progress)  # type: ignore[arg-type]
+    folder = write_retrieval_report(results, out or run_dir(None), settings_summary(settings))
+    for result in results:
+        m = result.metrics
+        typer.echo(f"{dataset:8} {result.config:16} hit@5={m['hit@5']:.3f} MRR@10={m['mrr@10']:.3f} "
+                   f"nDCG@10={m['ndcg@10']:.3f} R@100={m['recall@100']:.3f}")
+    typer.echo(f"report: {folder / 'report.md'}")
+
+
+@eval_app.command()
+def answers(
+    generator: Annotated[str, typer.Option(help="extractive, llamacpp or openai.")] = "extractive",
+    judge: Annotated[str, typer.Option(help="Support judge: lexical (fast) or llm (local LLM yes/no).")] = "lexical",
+    limit: Annotated[int | None, typer.Option(help="Only the first N gold items.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default: evals/reports/<timestamp>).")] = None,
+    ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
+) -> None:
+    """Answer accuracy, ALCE citation recall/precision, refusals, latency; ZoneQA vs the naive baseline."""
+    from evals.answers import evaluate_answers
+    from evals.report import run_dir, settings_summary, write_answer_report
+
+    if generator not in ("extractive", "llamacpp", "openai"):
+        raise typer.BadParameter("generator must be extractive, llamacpp or openai")
+    if judge not in ("lexical", "llm"):
+        raise typer.BadParameter("judge must be lexical or llm")
+    settings = _settings(ingest)
+    with _progress() as progress:
+        result = evaluate_answers(settings, generator=generator, judge=judge, limit=limit,  # type: ignore[arg-type]
+                                  progress=progress)
+    folder = write_answer_report(result, out or run_dir(None), settings_summary(settings))
+    for system, values in result.metrics.items():
+        shown = {k: round(v, 3) for k, v in values.items() if v is not None and not k.startswith("latency")}
+        typer.echo(f"{system:7} {shown}")
+    typer.echo(f"report: {folder / 'report.md'}")
+
+
+@eval_app.command()
+def gate(
+    thresholds: Annotated[Path | None, typer.Option(help="Thresholds file (default: evals/thresholds.yaml).")] = None,
+    ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
+) -> None:
+    """The fast gated eval (gold set, extractive, retrieval + grounding); exit 1 below thresholds."""
+    from evals.gate import THRESHOLDS_PATH, run_gate
+
+    settings = _settings(ingest)
+    with _progress() as progress:
+        outcome = run_gate(settings, thresholds_path=thresholds or THRESHOLDS_PATH, progress=progress)  # type: ignore[arg-type]
+    for name in outcome.thresholds:
+        value = outcome.measured.get(name)
+        typer.echo(f"{name:40} {'–' if value is None else f'{value:.3f}'}  {outcome.thresholds[name]}")
+    if not outcome.passed:
+        typer.echo("GATE FAILED:\n  " + "\n  ".join(outcome.failures), err=True)
+        raise typer.Exit(1)
+    typer.echo("gate passed")
+
+
+@eval_app.command()
+def calibrate(
+    out: Annotated[Path | None, typer.Option(help="JSONL of per-item scores.")] = None,
+    ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
+) -> None:
+    """Best evidence score per gold item vs answerability: which refusal threshold separates them."""
+    import json
+
+    from evals.calibration import best_threshold, evidence_scores, rates_at
+    from evals.report import REPORTS_DIR
+
+    settings = _settings(ingest)
+    rows = evidence_scores(settings)  # type: ignore[arg-type]
+    path = out or REPORTS_DIR / "calibration.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    typer.echo(f"best: {best_threshold(rows)}")
+    typer.echo(f"configured: {rates_at(rows, settings.evidence.refusal_threshold)}")  # type: ignore[attr-defined]
+    typer.echo(f"scores: {path}")
+
+
+if __name__ == "__main__":
+    eval_app()

@@ -1,0 +1,124 @@
+"""Evaluation datasets: the ZoneQA gold set and BEIR SciFact (test split).
+
+Usage::
+
+    from evals.datasets import load_gold, load_scifact, contains_evidence
+    items = load_gold()                      # 153 GoldItem
+    scifact = load_scifact()                 # corpus, 300 test queries, qrels
+    contains_evidence(chunk_text, items[0].evidence)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+GOLD_PATH = DATASETS_DIR / "zone_gold.jsonl"
+SCIFACT_DIR = DATASETS_DIR / "scifact"
+
+ItemType = Literal["fact", "table", "multi-hop", "follow-up", "unanswerable"]
+_WHITESPACE = re.compile(r"\s+")
+
+
+class HistoryTurn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class GoldItem(BaseModel):
+    """One gold question; see ``evals/datasets/README.md`` for the field semantics."""
+
+    id: str
+    type: ItemType
+    question: str
+    history: list[HistoryTurn] = Field(default_factory=list)
+    answers: list[str] = Field(default_factory=list)
+    answers_mode: Literal["all", "any"] = "all"
+    source: str | None = None
+    page: int | None = None
+    evidence: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "unanswerable"
+
+    def answer_matches(self, answer: str) -> bool:
+        """The answer patterns match ``answer`` (case-insensitive; all or any, per ``answers_mode``)."""
+        if not self.answers:
+            return False
+        hits = [re.search(pattern, answer, re.IGNORECASE) is not None for pattern in self.answers]
+        return all(hits) if self.answers_mode == "all" else any(hits)
+
+
+def normalize_for_match(text: str) -> str:
+    """NFKC, whitespace collapsed, lowercased: how evidence quotes are compared with chunk text."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
+
+
+def contains_evidence(text: str, evidence: str | None) -> bool:
+    """``text`` holds the evidence quote (after :func:`normalize_for_match` on both sides)."""
+    if not evidence:
+        return False
+    return normalize_for_match(evidence) in normalize_for_match(text)
+
+
+def load_gold(path: Path = GOLD_PATH) -> list[GoldItem]:
+    """The gold items, in file order."""
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                items.append(GoldItem.model_validate_json(line))
+    return items
+
+
+@dataclass
+class SciFactDoc:
+    doc_id: str
+    title: str
+    text: str
+
+    @property
+    def published_text(self) -> str:
+        """What BEIR embeds for sentence-transformers models: ``title + " " + text``."""
+        return f"{self.title} {self.text}".strip()
+
+
+@dataclass
+class SciFact:
+    """BEIR SciFact: the corpus, the queries of one split, and their relevance judgments."""
+
+    corpus: dict[str, SciFactDoc]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def load_scifact(folder: Path = SCIFACT_DIR, split: str = "test") -> SciFact:
+    """Load SciFact in BEIR layout; only queries with judgments in ``split`` are kept."""
+    corpus: dict[str, SciFactDoc] = {}
+    with (folder / "corpus.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                doc_id = str(record["_id"])
+                corpus[doc_id] = SciFactDoc(doc_id, record.get("title", ""), record.get("text", ""))
+    qrels: dict[str, dict[str, int]] = {}
+    with (folder / "qrels" / f"{split}.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            qrels.setdefault(str(row["query-id"]), {})[str(row["corpus-id"])] = int(row["score"])
+    queries: dict[str, str] = {}
+    with (folder / "queries.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                if str(record["_id"]) in qrels:
+                    queries[str(record["_id"])] = record["text"]
+    return SciFact(corpus=corpus, queries=queries, qrels=qrels)

@@ -1,0 +1,135 @@
+"""Shared fixtures: real corpus copies, real on-disk Chroma, a real ``chroma run`` server, free ports.
+
+The default corpus is ingested once per test session (``ingested_settings``) and reused by every
+test that only reads the index; tests that change an index build their own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from ingest.settings import REPO_ROOT, Settings  # noqa: E402
+
+CORPUS_DIR = REPO_ROOT / "corpus"
+PDF_NAME = "ftz-tenth-anniversary-pei-2024.pdf"
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
+    """Poll ``check`` until it is true; fail with the process output if it dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{output}")
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} not ready after {timeout}s")
+
+
+def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for a test: its own data dir (and corpus dir), everything else default."""
+    return Settings(data_dir=data_dir, corpus_dir=corpus_dir or CORPUS_DIR, **overrides)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment that makes a child process (CLI, API server) use ``settings``."""
+    env = dict(os.environ)
+    env.update(
+        ZONEQA_DATA_DIR=str(settings.data_dir),
+        ZONEQA_CORPUS_DIR=str(settings.corpus_dir),
+        ZONEQA_CHROMA_HOST=settings.chroma_host,
+        ZONEQA_COLLECTION=settings.collection,
+        ZONEQA_GENERATOR=settings.generator,
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+    )
+    return env
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the default corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return target
+
+
+@pytest.fixture(scope="session")
+def ingested_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The default corpus ingested once into a fresh embedded Chroma (read-only use, please)."""
+    from ingest.pipeline import Ingestor
+
+    settings = make_settings(tmp_path_factory.mktemp("zoneqa-default") / "data")
+    report = Ingestor(settings).run()
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def default_pipeline(ingested_settings: Settings) -> Any:
+    """An extractive RagPipeline over the default corpus."""
+    from rag.pipeline import RagPipeline
+
+    return RagPipeline.from_settings(ingested_settings.model_copy(update={"generator": "extractive"}))
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real ``chroma run`` server on a free port; yields ``host:port``."""
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        import httpx
+
+        wait_for(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200,
+            60,
+            "chroma server",
+            process,
+        )
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Git-ignored folder for test artifacts (screenshots, reports)."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
