@@ -70,6 +70,7 @@ lint: install-dev
 	$(VENV)/bin/mypy ingest rag api ui evals benchmarks
 
 test: install-dev system-deps lint
+	$(VENV)/bin/zoneqa models pull
 	@mkdir -p test-artifacts
 	$(PY) -m pytest $(PYTEST_ARGS); code=$$?; echo $$code > test-artifacts/pytest-exit-code; exit $$code
 

@@ -29,7 +29,6 @@ from ingest.store import StoreUnavailableError
 logger = logging.getLogger("zoneqa.api")
 
 # How often a process whose index was unreachable tries again (on the next request, not in a loop).
-INDEX_RETRY_SECONDS = 3.0
 # What a 503 "busy" tells clients to wait before trying again.
 BUSY_RETRY_AFTER_SECONDS = 2
 FEEDBACK_DB_NAME = "feedback.sqlite3"
@@ -66,12 +65,12 @@ class PipelineHolder:
         self,
         settings: Settings,
         factory: Callable[[Settings], Any] | None = None,
-        retry_seconds: float = INDEX_RETRY_SECONDS,
+        retry_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._factory = factory or _default_factory
-        self._retry_seconds = retry_seconds
+        self._retry_seconds = settings.api.index_retry_seconds if retry_seconds is None else retry_seconds
         self._clock = clock
         self._pipeline: Any | None = None
         self._last_error = "not loaded yet"
@@ -113,10 +112,8 @@ class PipelineHolder:
 
     def refresh_lexical(self) -> None:
         """Make the next search re-check the BM25 index at once (after this process changed it)."""
-        lexical = getattr(self._pipeline.searcher, "lexical", None) if self._pipeline else None
-        if lexical is not None and hasattr(lexical, "_checked_at"):
-            # LexicalIndexHolder re-reads the store version when its last check is old enough.
-            lexical._checked_at = 0.0
+        if self._pipeline is not None:
+            self._pipeline.searcher.lexical.invalidate()
 
 
 def _default_factory(settings: Settings) -> Any:

@@ -42,8 +42,11 @@ NAIVE_PROMPT = (
     "sentences maximum and keep the answer concise.\nQuestion: {question} \nContext: {context} \nAnswer:"
 )
 # How a naive LLM answer says it does not know (the tutorial prompt asks for "I don't know").
-_NAIVE_REFUSAL = re.compile(r"\b(?:don'?t|do not|does not|doesn'?t|cannot|can'?t) (?:know|provide|find|mention|contain)|"
-                            r"\bnot (?:mentioned|provided|stated|specified)\b|\bno information\b", re.I)
+_NAIVE_REFUSAL = re.compile(
+    r"\b(?:don'?t|do not|does not|doesn'?t|cannot|can'?t) (?:know|provide|find|mention|contain)|"
+    r"\bnot (?:mentioned|provided|stated|specified)\b|\bno information\b",
+    re.I,
+)
 
 SupportFn = Callable[[str, Sequence[str]], bool]
 
@@ -80,8 +83,16 @@ class LexicalJudge:
         claim_vector = self._vector(claim)
         candidates = list(passages) + ([" ".join(passages)[:_MAX_JOINT_CHARS]] if len(passages) > 1 else [])
         for text in candidates:
-            chunk = Chunk(chunk_id="judge", source="", title="", text=text, chunk_index=0,
-                          char_start=0, char_end=len(text), sha256="")
+            chunk = Chunk(
+                chunk_id="judge",
+                source="",
+                title="",
+                text=text,
+                chunk_index=0,
+                char_start=0,
+                char_end=len(text),
+                sha256="",
+            )
             item = Evidence(text=text, chunk=chunk, start=0, end=len(text), vector=self._vector(text))
             if self.checker.support(claim, claim_vector, item) >= self.threshold:
                 return True
@@ -105,9 +116,11 @@ class LlmJudge:
         if not passages:
             return False
         evidence = "\n".join(f"- {' '.join(p.split())}" for p in passages)[:_MAX_JOINT_CHARS]
-        return bool(self.generator.complete_yes_no(
-            f"Evidence:\n{evidence}\nClaim: {claim}\nDoes the evidence support the claim?"
-        ))
+        return bool(
+            self.generator.complete_yes_no(
+                f"Evidence:\n{evidence}\nClaim: {claim}\nDoes the evidence support the claim?"
+            )
+        )
 
 
 def make_judge(name: JudgeName, settings: Settings, generator: Any | None = None) -> SupportFn:
@@ -127,9 +140,7 @@ class SentenceScore:
     precise_citations: int
 
 
-def score_citations(
-    answer: str, passages: dict[int, str], judge: SupportFn
-) -> list[SentenceScore]:
+def score_citations(answer: str, passages: dict[int, str], judge: SupportFn) -> list[SentenceScore]:
     """ALCE recall/precision ingredients per answer sentence (``passages``: marker number → text)."""
     from rag.citations import split_claims
 
@@ -172,12 +183,20 @@ class ItemResult:
 
     def row(self) -> dict[str, Any]:
         return {
-            "system": self.system, "id": self.item_id, "type": self.item_type, "question": self.question,
-            "answer": self.answer, "answerable_gold": self.answerable_gold, "refused": self.refused,
-            "correct": self.correct, "evidence_cited": self.evidence_cited,
-            "sentences": [s.__dict__ for s in self.sentences], "total_ms": round(self.total_ms, 1),
+            "system": self.system,
+            "id": self.item_id,
+            "type": self.item_type,
+            "question": self.question,
+            "answer": self.answer,
+            "answerable_gold": self.answerable_gold,
+            "refused": self.refused,
+            "correct": self.correct,
+            "evidence_cited": self.evidence_cited,
+            "sentences": [s.__dict__ for s in self.sentences],
+            "total_ms": round(self.total_ms, 1),
             "first_token_ms": None if self.first_token_ms is None else round(self.first_token_ms, 1),
-            "prompt_tokens": self.prompt_tokens, "citations": self.citations,
+            "prompt_tokens": self.prompt_tokens,
+            "citations": self.citations,
         }
 
 
@@ -209,8 +228,13 @@ def run_zoneqa(pipeline: Any, item: GoldItem, judge: SupportFn) -> ItemResult:
     sentences = [] if refused else score_citations(final.answer, passages, judge)
     texts = [t for c in final.citations for t in (c.quote, c.passage)]
     return ItemResult(
-        system="zoneqa", item_id=item.id, item_type=item.type, question=item.question, answer=final.answer,
-        answerable_gold=item.answerable, refused=refused,
+        system="zoneqa",
+        item_id=item.id,
+        item_type=item.type,
+        question=item.question,
+        answer=final.answer,
+        answerable_gold=item.answerable,
+        refused=refused,
         correct=(not refused and item.answer_matches(strip_markers(final.answer))) if item.answerable else None,
         sentences=sentences,
         evidence_cited=any(contains_evidence(t, item.evidence) for t in texts) if item.answerable else None,
@@ -266,12 +290,19 @@ class NaiveBaseline:
         passages = {n: text for n, text in enumerate(chunks, start=1)}
         sentences = [] if refused else score_citations(cited_answer, passages, judge)
         return ItemResult(
-            system="naive", item_id=item.id, item_type=item.type, question=item.question, answer=answer,
-            answerable_gold=item.answerable, refused=refused,
+            system="naive",
+            item_id=item.id,
+            item_type=item.type,
+            question=item.question,
+            answer=answer,
+            answerable_gold=item.answerable,
+            refused=refused,
             correct=(not refused and item.answer_matches(answer)) if item.answerable else None,
             sentences=sentences,
             evidence_cited=any(contains_evidence(c, item.evidence) for c in chunks) if item.answerable else None,
-            total_ms=total, first_token_ms=first, prompt_tokens=prompt_tokens,
+            total_ms=total,
+            first_token_ms=first,
+            prompt_tokens=prompt_tokens,
             citations=[{"n": n, "source": h.chunk.source, "page": h.chunk.page} for n, h in enumerate(hits, 1)],
         )
 

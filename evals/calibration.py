@@ -50,8 +50,12 @@ def best_threshold(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         refused = sum(1 for s in unanswerable if s < threshold) / max(len(unanswerable), 1)
         balanced = (kept + refused) / 2
         if not best or balanced > best["balanced_accuracy"]:
-            best = {"threshold": threshold, "balanced_accuracy": round(balanced, 4),
-                    "answerable_kept": round(kept, 4), "unanswerable_refused": round(refused, 4)}
+            best = {
+                "threshold": threshold,
+                "balanced_accuracy": round(balanced, 4),
+                "answerable_kept": round(kept, 4),
+                "unanswerable_refused": round(refused, 4),
+            }
     return best
 
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+
+if TYPE_CHECKING:
+    from ingest.settings import Settings
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers (gold set, SciFact) and gate CI.", no_args_is_help=True)
 
@@ -26,10 +29,10 @@ eval_app = typer.Typer(help="Evaluate retrieval and answers (gold set, SciFact) 
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar per phase, fed by ``(phase, done, total)`` calls."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
@@ -39,7 +42,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
-def _settings(ingest: bool) -> object:
+def _settings(ingest: bool) -> Settings:
     from ingest.settings import get_settings
 
     settings = get_settings()
@@ -57,8 +60,12 @@ def retrieval(
     dataset: Annotated[str, typer.Option(help="zone (gold set) or scifact (BEIR, 300 test claims).")] = "zone",
     config: Annotated[
         list[str] | None,
-        typer.Option("--config", "-c", help="Configuration (repeatable): hybrid, hybrid-rrf, hybrid-weighted, "
-                     "bm25, dense-minilm, dense-chunked, naive. Default: hybrid and naive."),
+        typer.Option(
+            "--config",
+            "-c",
+            help="Configuration (repeatable): hybrid, hybrid-rrf, hybrid-weighted, "
+            "bm25, dense-minilm, dense-chunked, naive. Default: hybrid and naive.",
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Report folder (default: evals/reports/<timestamp>).")] = None,
     ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
@@ -79,8 +86,10 @@ def retrieval(
     folder = write_retrieval_report(results, out or run_dir(None), settings_summary(settings))
     for result in results:
         m = result.metrics
-        typer.echo(f"{dataset:8} {result.config:16} hit@5={m['hit@5']:.3f} MRR@10={m['mrr@10']:.3f} "
-                   f"nDCG@10={m['ndcg@10']:.3f} R@100={m['recall@100']:.3f}")
+        typer.echo(
+            f"{dataset:8} {result.config:16} hit@5={m['hit@5']:.3f} MRR@10={m['mrr@10']:.3f} "
+            f"nDCG@10={m['ndcg@10']:.3f} R@100={m['recall@100']:.3f}"
+        )
     typer.echo(f"report: {folder / 'report.md'}")
 
 
@@ -93,7 +102,7 @@ def answers(
     ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
 ) -> None:
     """Answer accuracy, ALCE citation recall/precision, refusals, latency; ZoneQA vs the naive baseline."""
-    from evals.answers import evaluate_answers
+    from evals.answers import GeneratorName, JudgeName, evaluate_answers
     from evals.report import run_dir, settings_summary, write_answer_report
 
     if generator not in ("extractive", "llamacpp", "openai"):
@@ -102,8 +111,13 @@ def answers(
         raise typer.BadParameter("judge must be lexical or llm")
     settings = _settings(ingest)
     with _progress() as progress:
-        result = evaluate_answers(settings, generator=generator, judge=judge, limit=limit,  # type: ignore[arg-type]
-                                  progress=progress)
+        result = evaluate_answers(
+            settings,
+            generator=cast("GeneratorName", generator),
+            judge=judge,
+            limit=limit,  # type: ignore[arg-type]
+            progress=progress,
+        )
     folder = write_answer_report(result, out or run_dir(None), settings_summary(settings))
     for system, values in result.metrics.items():
         shown = {k: round(v, 3) for k, v in values.items() if v is not None and not k.startswith("latency")}

@@ -61,7 +61,9 @@ def compare(measured: dict[str, float | None], thresholds: dict[str, dict[str, f
     return failures
 
 
-def measure(settings: Settings, *, searcher: Any | None = None, progress: ProgressHook | None = None) -> dict[str, float | None]:
+def measure(
+    settings: Settings, *, searcher: Any | None = None, progress: ProgressHook | None = None
+) -> dict[str, float | None]:
     """Gate metrics, prefixed ``retrieval.`` and ``answers.`` (``searcher`` replaces the real one)."""
     from evals.answers import evaluate_answers
     from evals.retrieval import evaluate_zone
@@ -69,7 +71,11 @@ def measure(settings: Settings, *, searcher: Any | None = None, progress: Progre
     extractive = settings.model_copy(update={"generator": "extractive"})
     retrieval = evaluate_zone(extractive, GATE_RETRIEVAL_CONFIG, searcher=searcher, progress=progress)
     answers = evaluate_answers(
-        extractive, generator="extractive", judge="lexical", searcher=searcher, include_naive=False,
+        extractive,
+        generator="extractive",
+        judge="lexical",
+        searcher=searcher,
+        include_naive=False,
         progress=progress,
     )
     measured: dict[str, float | None] = {f"retrieval.{k}": v for k, v in retrieval.metrics.items()}

@@ -81,9 +81,7 @@ def scifact_document(doc_id: str, title: str, text: str) -> LoadedDocument:
     return LoadedDocument(source=doc_id, title=title or doc_id, text=full, blocks=blocks, sha256=digest)
 
 
-def _embed_resumable(
-    embedder: Any, texts: list[str], folder: Path, name: str, progress: Progress | None
-) -> np.ndarray:
+def _embed_resumable(embedder: Any, texts: list[str], folder: Path, name: str, progress: Progress | None) -> np.ndarray:
     """Embed in shards saved as they finish, so an interrupted build resumes where it stopped."""
     shards = folder / f"{name}-shards"
     shards.mkdir(parents=True, exist_ok=True)
@@ -123,7 +121,12 @@ class SciFactIndex:
 
     @classmethod
     def build(
-        cls, scifact: SciFact, base: Settings, root: Path, *, with_chunk_vectors: bool = True,
+        cls,
+        scifact: SciFact,
+        base: Settings,
+        root: Path,
+        *,
+        with_chunk_vectors: bool = True,
         progress: Progress | None = None,
     ) -> SciFactIndex:
         """Build what is missing (whole-abstract vectors first), reuse what a previous run left."""
@@ -144,8 +147,12 @@ class SciFactIndex:
         embedder = get_embedder(base.embedding)
         doc_ids = list(scifact.corpus)
         whole_path = folder / "whole.npy"
-        whole = np.load(whole_path) if whole_path.exists() else _embed_resumable(
-            embedder, [scifact.corpus[d].published_text for d in doc_ids], folder, "whole", progress
+        whole = (
+            np.load(whole_path)
+            if whole_path.exists()
+            else _embed_resumable(
+                embedder, [scifact.corpus[d].published_text for d in doc_ids], folder, "whole", progress
+            )
         )
 
         chunks_path = folder / "chunks.json"
@@ -231,9 +238,15 @@ class NaiveIndex:
             chunks.append(
                 Chunk(
                     chunk_id=make_chunk_id(document.source, f"{len(chunks)}:{piece.page_content}"),
-                    source=document.source, title=document.title, text=piece.page_content,
-                    chunk_index=len(chunks), char_start=start, char_end=end, sha256=document.sha256,
-                    page=document.page_at(start), page_end=document.page_at(max(end - 1, start)),
+                    source=document.source,
+                    title=document.title,
+                    text=piece.page_content,
+                    chunk_index=len(chunks),
+                    char_start=start,
+                    char_end=end,
+                    sha256=document.sha256,
+                    page=document.page_at(start),
+                    page_end=document.page_at(max(end - 1, start)),
                     page_spans=document.page_spans(start, end),
                 )
             )
@@ -267,8 +280,13 @@ class NaiveIndex:
         for number, (document, chunks) in enumerate(chunked, start=1):
             if not chunks:
                 continue
-            record = DocumentRecord(source=document.source, title=document.title, sha256=document.sha256,
-                                    chunks=len(chunks), chunking="naive-1000-200")
+            record = DocumentRecord(
+                source=document.source,
+                title=document.title,
+                sha256=document.sha256,
+                chunks=len(chunks),
+                chunking="naive-1000-200",
+            )
             index.store.replace_document(record, chunks, vectors[offset : offset + len(chunks)])
             offset += len(chunks)
             if progress and (number % 100 == 0 or number == len(chunked)):
@@ -307,9 +325,13 @@ def scifact_documents(scifact: SciFact) -> list[LoadedDocument]:
     for doc in scifact.corpus.values():
         text = doc.published_text
         documents.append(
-            LoadedDocument(source=doc.doc_id, title=doc.title or doc.doc_id, text=text,
-                           blocks=[Block(kind="paragraph", start=0, end=len(text))],
-                           sha256=hashlib.sha256(text.encode()).hexdigest())
+            LoadedDocument(
+                source=doc.doc_id,
+                title=doc.title or doc.doc_id,
+                text=text,
+                blocks=[Block(kind="paragraph", start=0, end=len(text))],
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+            )
         )
     return documents
 

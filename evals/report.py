@@ -20,12 +20,22 @@ if TYPE_CHECKING:
     from evals.answers import AnswerEvalResult
     from evals.retrieval import RetrievalResult
 
+JUDGE_TEXT = {"lexical": "ZoneQA support score >= support_threshold", "llm": "local LLM, yes/no"}
 REPORTS_DIR = Path(__file__).resolve().parent / "reports"
 BAR_METRICS = ("hit@5", "mrr@10", "ndcg@10", "recall@100")
 ANSWER_TABLE = (
-    "answer_accuracy", "citation_recall", "citation_precision", "unsupported_sentence_rate",
-    "evidence_cited_rate", "refusal_precision", "refusal_recall", "false_refusal_rate",
-    "latency_total_p50_ms", "latency_total_p95_ms", "latency_first_token_p50_ms", "latency_first_token_p95_ms",
+    "answer_accuracy",
+    "citation_recall",
+    "citation_precision",
+    "unsupported_sentence_rate",
+    "evidence_cited_rate",
+    "refusal_precision",
+    "refusal_recall",
+    "false_refusal_rate",
+    "latency_total_p50_ms",
+    "latency_total_p95_ms",
+    "latency_first_token_p50_ms",
+    "latency_first_token_p95_ms",
     "prompt_tokens_mean",
 )
 
@@ -76,16 +86,27 @@ def write_retrieval_report(results: Sequence[RetrievalResult], folder: Path, set
 
     by_config = {r.config: r for r in results}
     metrics: dict[str, Any] = {
-        "kind": "retrieval", "dataset": results[0].dataset if results else "", "machine": machine(),
+        "kind": "retrieval",
+        "dataset": results[0].dataset if results else "",
+        "machine": machine(),
         "settings": settings_summary,
-        "configs": {r.config: {"description": r.description, "queries": len(r.per_query), "seconds": r.seconds,
-                               "metrics": r.metrics, "notes": r.notes} for r in results},
+        "configs": {
+            r.config: {
+                "description": r.description,
+                "queries": len(r.per_query),
+                "seconds": r.seconds,
+                "metrics": r.metrics,
+                "notes": r.notes,
+            }
+            for r in results
+        },
     }
     if "naive" in by_config:
         naive = by_config["naive"].metrics
         metrics["ratio_vs_naive"] = {
             r.config: {k: (v / naive[k] if naive.get(k) else None) for k, v in r.metrics.items()}
-            for r in results if r.config != "naive"
+            for r in results
+            if r.config != "naive"
         }
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
     _write_jsonl(folder / "per_question.jsonl", (row for r in results for row in r.per_question_rows()))
@@ -126,21 +147,39 @@ def write_retrieval_report(results: Sequence[RetrievalResult], folder: Path, set
     plt.close(fig)
 
     lines = [
-        f"# Retrieval evaluation: {metrics['dataset']}", "",
+        f"# Retrieval evaluation: {metrics['dataset']}",
+        "",
         f"Machine: {machine()['cpu_cores']} CPU cores, {machine()['platform']}. "
-        f"Scorer: pytrec_eval. Settings: `{json.dumps(settings_summary)}`.", "",
-        _table(["config", "queries"] + [f"hit@{k}" for k in CUTOFFS] + ["MRR@10", "nDCG@10", "R@100"],
-               [[r.config, len(r.per_query)] + [r.metrics[f"hit@{k}"] for k in CUTOFFS]
-                + [r.metrics["mrr@10"], r.metrics["ndcg@10"], r.metrics["recall@100"]] for r in results]),
-        "", "Recall@k:", "",
-        _table(["config"] + [f"R@{k}" for k in CUTOFFS],
-               [[r.config] + [r.metrics[f"recall@{k}"] for k in CUTOFFS] for r in results]),
+        f"Scorer: pytrec_eval. Settings: `{json.dumps(settings_summary)}`.",
+        "",
+        _table(
+            ["config", "queries"] + [f"hit@{k}" for k in CUTOFFS] + ["MRR@10", "nDCG@10", "R@100"],
+            [
+                [r.config, len(r.per_query)]
+                + [r.metrics[f"hit@{k}"] for k in CUTOFFS]
+                + [r.metrics["mrr@10"], r.metrics["ndcg@10"], r.metrics["recall@100"]]
+                for r in results
+            ],
+        ),
+        "",
+        "Recall@k:",
+        "",
+        _table(
+            ["config"] + [f"R@{k}" for k in CUTOFFS],
+            [[r.config] + [r.metrics[f"recall@{k}"] for k in CUTOFFS] for r in results],
+        ),
         "",
     ]
     if "ratio_vs_naive" in metrics:
-        lines += ["ZoneQA configuration / naive baseline:", "",
-                  _table(["config", "hit@5", "MRR@10", "nDCG@10", "R@100"],
-                         [[c] + [v.get(m) for m in BAR_METRICS] for c, v in metrics["ratio_vs_naive"].items()]), ""]
+        lines += [
+            "ZoneQA configuration / naive baseline:",
+            "",
+            _table(
+                ["config", "hit@5", "MRR@10", "nDCG@10", "R@100"],
+                [[c] + [v.get(m) for m in BAR_METRICS] for c, v in metrics["ratio_vs_naive"].items()],
+            ),
+            "",
+        ]
     lines += ["Configurations:", ""] + [f"- `{r.config}`: {r.description}" for r in results]
     notes = [f"- `{r.config}`: {note}" for r in results for note in r.notes]
     if notes:
@@ -153,8 +192,14 @@ def write_retrieval_report(results: Sequence[RetrievalResult], folder: Path, set
 # ---- answers -------------------------------------------------------------------------------------
 def write_answer_report(result: AnswerEvalResult, folder: Path, settings_summary: dict[str, Any]) -> Path:
     metrics = {
-        "kind": "answers", "generator": result.generator, "judge": result.judge, "machine": machine(),
-        "settings": settings_summary, "seconds": result.seconds, "metrics": result.metrics, "by_type": result.by_type,
+        "kind": "answers",
+        "generator": result.generator,
+        "judge": result.judge,
+        "machine": machine(),
+        "settings": settings_summary,
+        "seconds": result.seconds,
+        "metrics": result.metrics,
+        "by_type": result.by_type,
     }
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
     _write_jsonl(folder / "per_question.jsonl", (r.row() for r in result.results))
@@ -185,25 +230,57 @@ def write_answer_report(result: AnswerEvalResult, folder: Path, settings_summary
     plt.close(fig)
 
     header = ["metric"] + systems + (["ZoneQA / naive"] if "ratio" in result.metrics else [])
-    rows = [[m] + [result.metrics[s].get(m) for s in systems]
-            + ([result.metrics["ratio"].get(m)] if "ratio" in result.metrics else []) for m in ANSWER_TABLE]
+    rows = [
+        [m]
+        + [result.metrics[s].get(m) for s in systems]
+        + ([result.metrics["ratio"].get(m)] if "ratio" in result.metrics else [])
+        for m in ANSWER_TABLE
+    ]
     type_rows = [
-        [system, item_type, int(values["items"] or 0), values["answer_accuracy"], values["citation_recall"],
-         values["citation_precision"], values["evidence_cited_rate"], values["refusal_recall"]]
-        for system, types in result.by_type.items() for item_type, values in types.items()
+        [
+            system,
+            item_type,
+            int(values["items"] or 0),
+            values["answer_accuracy"],
+            values["citation_recall"],
+            values["citation_precision"],
+            values["evidence_cited_rate"],
+            values["refusal_recall"],
+        ]
+        for system, types in result.by_type.items()
+        for item_type, values in types.items()
     ]
     lines = [
-        f"# Answer evaluation: generator `{result.generator}`", "",
-        f"Support judge: **{result.judge}** ({'ZoneQA support score >= support_threshold' if result.judge == 'lexical' else 'local LLM yes/no'}). "
+        f"# Answer evaluation: generator `{result.generator}`",
+        "",
+        f"Support judge: **{result.judge}** ({JUDGE_TEXT.get(result.judge, result.judge)}). "
         f"Machine: {machine()['cpu_cores']} CPU cores. Items: {len({r.item_id for r in result.results})}. "
-        f"Settings: `{json.dumps(settings_summary)}`.", "",
+        f"Settings: `{json.dumps(settings_summary)}`.",
+        "",
         "Citation recall/precision follow ALCE (Gao et al. 2023). ZoneQA citations are judged on their quote; "
         "the naive baseline cites the four chunks it stuffed into the prompt (extractive: its answer is the "
-        "first chunk). Refusal = `answerable` false (naive LLM: it says it does not know).", "",
-        _table(header, rows), "", "Per type:", "",
-        _table(["system", "type", "items", "accuracy", "cit. recall", "cit. precision", "evidence cited",
-                "refusal recall"], type_rows),
-        "", "![bars](metrics_bars.png) ![latency](latency_hist.png)", "",
+        "first chunk). Refusal = `answerable` false (naive LLM: it says it does not know).",
+        "",
+        _table(header, rows),
+        "",
+        "Per type:",
+        "",
+        _table(
+            [
+                "system",
+                "type",
+                "items",
+                "accuracy",
+                "cit. recall",
+                "cit. precision",
+                "evidence cited",
+                "refusal recall",
+            ],
+            type_rows,
+        ),
+        "",
+        "![bars](metrics_bars.png) ![latency](latency_hist.png)",
+        "",
     ]
     (folder / "report.md").write_text("\n".join(lines))
     return folder
@@ -212,9 +289,13 @@ def write_answer_report(result: AnswerEvalResult, folder: Path, settings_summary
 def settings_summary(settings: Any) -> dict[str, Any]:
     """The settings that move the figures, for the report header."""
     return {
-        "embedding": settings.embedding.model, "chunk_tokens": settings.chunking.chunk_tokens,
-        "overlap_tokens": settings.chunking.overlap_tokens, "fusion": settings.retrieval.fusion,
-        "top_k": settings.retrieval.top_k, "candidates": settings.retrieval.candidates,
+        "embedding": settings.embedding.model,
+        "chunk_tokens": settings.chunking.chunk_tokens,
+        "overlap_tokens": settings.chunking.overlap_tokens,
+        "fusion": settings.retrieval.fusion,
+        "top_k": settings.retrieval.top_k,
+        "candidates": settings.retrieval.candidates,
         "refusal_threshold": settings.evidence.refusal_threshold,
-        "support_threshold": settings.evidence.support_threshold, "generator": settings.generator,
+        "support_threshold": settings.evidence.support_threshold,
+        "generator": settings.generator,
     }

@@ -19,7 +19,7 @@ Usage::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -57,7 +57,7 @@ def metric_names(cutoffs: Sequence[int] = CUTOFFS) -> list[str]:
 
 
 def compute_metrics(
-    qrels: dict[str, dict[str, int]], rankings: dict[str, Sequence[str]], cutoffs: Sequence[int] = CUTOFFS
+    qrels: Mapping[str, Mapping[str, int]], rankings: Mapping[str, Sequence[str]], cutoffs: Sequence[int] = CUTOFFS
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Mean and per-query metrics of ranked id lists against graded judgments (pytrec_eval).
 
@@ -125,9 +125,15 @@ class RetrievalResult:
         for record in self.records:
             first = next((i + 1 for i, cid in enumerate(record.ranking) if cid in set(record.relevant)), None)
             yield {
-                "dataset": self.dataset, "config": self.config, "id": record.qid, "type": record.item_type,
-                "query": record.query, "first_relevant_rank": first, "relevant": record.relevant,
-                "top5": record.ranking[:5], "latency_ms": round(record.latency_ms, 2),
+                "dataset": self.dataset,
+                "config": self.config,
+                "id": record.qid,
+                "type": record.item_type,
+                "query": record.query,
+                "first_relevant_rank": first,
+                "relevant": record.relevant,
+                "top5": record.ranking[:5],
+                "latency_ms": round(record.latency_ms, 2),
                 **{k: round(v, 4) for k, v in self.per_query.get(record.qid, {}).items()},
             }
 
@@ -182,12 +188,12 @@ def evaluate_zone(
         def search(query: str) -> list[str]:
             return [hit.chunk.chunk_id for hit in naive.search(query, k=DEPTH)]
     else:
-        if searcher is None:
+        active: Any = searcher
+        if active is None:
             from rag.retriever import HybridSearcher
 
-            searcher = HybridSearcher.from_settings(settings)
+            active = HybridSearcher.from_settings(settings)
         options = _hybrid_options(config, settings)
-        active = searcher
         pool = _store_chunks(getattr(active, "store", None) or _open_store(settings))
 
         def search(query: str) -> list[str]:
@@ -215,8 +221,9 @@ def evaluate_zone(
         qrels[qid] = {"__evidence_not_in_any_chunk__": 1}
     means, per_query = compute_metrics(qrels, rankings)
     notes = [f"evidence found in no chunk for: {', '.join(unmatched)}"] if unmatched else []
-    return RetrievalResult("zone", config, _describe(config, settings), means, per_query, records,
-                           time.perf_counter() - started, notes)
+    return RetrievalResult(
+        "zone", config, _describe(config, settings), means, per_query, records, time.perf_counter() - started, notes
+    )
 
 
 def _open_store(settings: Settings) -> Any:
@@ -295,7 +302,8 @@ def evaluate_scifact(
             bm25 = index.bm25.search(query, candidates) if options["mode"] in ("hybrid", "bm25") else []
             dense = (
                 index.dense_chunks(embedder.embed_query(query), candidates)
-                if options["mode"] in ("hybrid", "dense") else []
+                if options["mode"] in ("hybrid", "dense")
+                else []
             )
             if options["mode"] == "bm25":
                 fused = dict(bm25)
@@ -318,8 +326,9 @@ def evaluate_scifact(
             progress(f"scifact/{config}", number, len(scifact.queries))
     means, per_query = compute_metrics(scifact.qrels, {r.qid: r.ranking for r in records})
     notes = ["exact in-memory search over ZoneQA chunks/BM25/embeddings (no Chroma ANN)"] if config != "naive" else []
-    return RetrievalResult("scifact", config, _describe(config, settings), means, per_query, records,
-                           time.perf_counter() - started, notes)
+    return RetrievalResult(
+        "scifact", config, _describe(config, settings), means, per_query, records, time.perf_counter() - started, notes
+    )
 
 
 def evaluate(

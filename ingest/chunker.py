@@ -47,9 +47,7 @@ class TokenCounter:
         tokenizer = AutoTokenizer.from_pretrained(str(model_dir), use_fast=True)
 
         def offsets(text: str) -> list[tuple[int, int]]:
-            encoded = tokenizer(
-                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-            )
+            encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
             return [tuple(pair) for pair in encoded["offset_mapping"]]  # type: ignore[misc]
 
         return cls(offsets)
@@ -164,7 +162,9 @@ class StructuredChunker:
         while cursor < end:
             cut = cursor
             for position in range(cursor + 1, end + 1):
-                if (position == end or text[position].isspace()) and tokens.count(cursor, position) <= self.chunk_tokens:
+                if (position == end or text[position].isspace()) and tokens.count(
+                    cursor, position
+                ) <= self.chunk_tokens:
                     cut = position
                 elif tokens.count(cursor, position) > self.chunk_tokens:
                     break

@@ -59,10 +59,10 @@ class BM25Index:
         self.ids = ids
         self.sources = sources
         self.version = version
-        self._source_rows: dict[str, np.ndarray] = {}
+        rows_by_source: dict[str, list[int]] = {}
         for row, source in enumerate(sources):
-            self._source_rows.setdefault(source, []).append(row)  # type: ignore[arg-type]
-        self._source_rows = {src: np.asarray(rows) for src, rows in self._source_rows.items()}
+            rows_by_source.setdefault(source, []).append(row)
+        self._source_rows = {src: np.asarray(rows) for src, rows in rows_by_source.items()}
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str], sources: Sequence[str], version: str) -> BM25Index:
@@ -134,9 +134,7 @@ class BM25Index:
             [query_tokens], k=k, weight_mask=mask, show_progress=False, n_threads=1
         )
         return [
-            (self.ids[int(row)], float(score))
-            for row, score in zip(results[0], scores[0], strict=True)
-            if score > 0
+            (self.ids[int(row)], float(score)) for row, score in zip(results[0], scores[0], strict=True) if score > 0
         ]
 
     def knows(self, token: str) -> bool:

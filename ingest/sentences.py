@@ -16,13 +16,54 @@ import re
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and
 # an uppercase letter, digit, quote or bracket; or at a line break between blocks.
-_BOUNDARY = re.compile(r"""(?<=[.!?。！？])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[•\-*]\s)""")
+_BOUNDARY = re.compile(
+    r"""(?<=[.!?。！？])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[•\-*]\s)"""
+)
 
 # Tokens that end with a period without ending a sentence.
 _ABBREVIATIONS = {
-    "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "no", "nos", "fig", "figs", "vol",
-    "pp", "p", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "st", "co", "corp", "inc", "ltd", "u.s", "u.k", "u.n", "approx", "al", "cf", "ed", "eds", "rev",
+    "e.g",
+    "i.e",
+    "etc",
+    "vs",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "no",
+    "nos",
+    "fig",
+    "figs",
+    "vol",
+    "pp",
+    "p",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "st",
+    "co",
+    "corp",
+    "inc",
+    "ltd",
+    "u.s",
+    "u.k",
+    "u.n",
+    "approx",
+    "al",
+    "cf",
+    "ed",
+    "eds",
+    "rev",
 }
 _LAST_WORD = re.compile(r"([A-Za-z.]+)\.\W*$")
 

@@ -130,6 +130,9 @@ class ApiSettings(BaseModel):
         default_factory=list, description="Origins allowed by CORS (comma separated); empty = CORS closed."
     )
     generation_queue: int = Field(8, ge=0, description="Requests allowed to wait for the LLM before 503.")
+    index_retry_seconds: float = Field(
+        3.0, gt=0, description="While the index is unreachable, how often a request may retry opening it."
+    )
     generation_wait_seconds: float = Field(30.0, gt=0, description="Longest wait for the LLM before 503.")
 
     _split_origins = field_validator("cors_origins", mode="before")(lambda cls, v: _split_csv(v))
@@ -138,11 +141,9 @@ class ApiSettings(BaseModel):
 class Settings(BaseSettings):
     """Root of the settings tree (env prefix ``ZONEQA_``)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ZONEQA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="ZONEQA_", env_nested_delimiter="__", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(REPO_ROOT / "data", description="Index (Chroma, BM25), feedback and model cache.")
+    data_dir: Path = Field(REPO_ROOT / "data", description="Index (Chroma, BM25), uploaded documents and feedback.")
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder of documents to ingest.")
     chroma_host: str = Field("", description="`host:port` of a `chroma run` server; empty = embedded Chroma.")
     collection: str = Field("zoneqa", description="Chroma collection name.")
@@ -205,3 +206,30 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
     return Settings()
+
+
+def settings_reference() -> list[tuple[str, str, str]]:
+    """``(environment variable, default, description)`` for every setting: the README's table.
+
+    Usage::
+
+        for env, default, help_text in settings_reference(): print(env, default, help_text)
+    """
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{prefix}{name.upper()}__")
+                continue
+            default = field.get_default(call_default_factory=True)
+            if isinstance(default, Path) and str(default).startswith(str(REPO_ROOT)):
+                default = f"./{default.relative_to(REPO_ROOT)}"
+            elif isinstance(default, Path) and str(default).startswith(str(Path.home())):
+                default = f"~/{default.relative_to(Path.home())}"
+            shown = ",".join(default) if isinstance(default, list) else ("" if default is None else str(default))
+            rows.append((f"{prefix}{name.upper()}", shown, field.description or ""))
+
+    walk(Settings, "ZONEQA_")
+    return rows

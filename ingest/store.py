@@ -106,9 +106,7 @@ class ChromaStore:
         self._chunks = client.get_or_create_collection(
             name=collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
-        self._documents = client.get_or_create_collection(
-            name=f"{collection}__documents", embedding_function=None
-        )
+        self._documents = client.get_or_create_collection(name=f"{collection}__documents", embedding_function=None)
         self._max_batch = int(client.get_max_batch_size())
 
     @classmethod

@@ -90,6 +90,7 @@ def split_claims(answer: str) -> list[tuple[str, list[int]]]:
 
 def numbers_supported(claim: str, evidence_text: str) -> bool:
     """Every number in the claim occurs in the evidence (thousands separators ignored)."""
+
     def normal(value: str) -> str:
         return value.replace(",", "").rstrip(".")
 
@@ -100,26 +101,24 @@ def numbers_supported(claim: str, evidence_text: str) -> bool:
 class CitationChecker:
     """Verifies an answer against its numbered evidence; see the module docstring."""
 
-    def __init__(
-        self, embedder: Embedder, settings: EvidenceSettings, judge: SupportJudge | None = None
-    ) -> None:
+    def __init__(self, embedder: Embedder, settings: EvidenceSettings, judge: SupportJudge | None = None) -> None:
         self.embedder = embedder
         self.settings = settings
         self.judge = judge
 
     def support(self, claim: str, claim_vector: np.ndarray, item: Evidence) -> float:
         """0-1: how well ``item`` supports ``claim`` (0 when a stated number is absent)."""
-        if not numbers_supported(claim, item.text):
+        if not numbers_supported(claim, item.readable):
             return 0.0
-        vector = item.vector if item.vector is not None else self.embedder.embed_query(item.text)
+        vector = item.vector if item.vector is not None else self.embedder.embed_query(item.readable)
         dense = float(np.clip(claim_vector @ vector, 0.0, 1.0))
-        lexical = lexical_overlap(tokenize(claim), tokenize(item.text))
+        lexical = lexical_overlap(tokenize(claim), tokenize(item.readable))
         return 0.5 * dense + 0.5 * lexical
 
     def check(self, answer: str, evidence: Sequence[Evidence]) -> CheckedAnswer:
         by_number = {item.n: item for item in evidence}
         claims = split_claims(answer)
-        vectors = self.embedder.embed_documents([text for text, _ in claims]) if claims else []
+        vectors = self.embedder.embed_documents([text for text, _ in claims])
         threshold = self.settings.support_threshold
         result = CheckedAnswer(text="")
         renumber: dict[int, int] = {}
@@ -158,7 +157,7 @@ class CitationChecker:
         return result
 
     def _judged(self, claim: str, item: Evidence) -> bool:
-        return True if self.judge is None else self.judge(claim, item.text)
+        return True if self.judge is None else self.judge(claim, item.readable)
 
 
 def _attach(claim: str, markers: str) -> str:

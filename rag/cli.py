@@ -318,9 +318,7 @@ def up(
         time.sleep(1)
     if api.poll() is not None:
         _fail(f"the API exited with code {api.returncode}")
-    ui_process = subprocess.Popen(
-        [*zoneqa, "ui", "--port", str(ui_port), "--api-url", api_url], env=env
-    )
+    ui_process = subprocess.Popen([*zoneqa, "ui", "--port", str(ui_port), "--api-url", api_url], env=env)
     console.print(f"[bold green]ZoneQA is running[/]\n  API: {api_url}/docs\n  UI:  http://{host}:{ui_port}")
     try:
         while api.poll() is None and ui_process.poll() is None:

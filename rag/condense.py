@@ -35,9 +35,7 @@ def carry_over_terms(question: str, previous: str) -> str:
     return " ".join(terms)
 
 
-def condense_question(
-    question: str, history: Sequence[ChatTurn] | None, generator: Generator | None = None
-) -> str:
+def condense_question(question: str, history: Sequence[ChatTurn] | None, generator: Generator | None = None) -> str:
     """A standalone version of ``question`` given the earlier turns (unchanged without history)."""
     if not history:
         return question

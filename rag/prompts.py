@@ -37,7 +37,7 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
         where = item.chunk.title
         if item.page is not None:
             where += f", p. {item.page}"
-        text = " ".join(item.text.split())
+        text = " ".join(item.readable.split())
         lines.append(f"[{item.n}] ({where}) {text}")
     return "\n".join(lines)
 

@@ -63,9 +63,7 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> di
     return scores
 
 
-def weighted_score_fusion(
-    bm25: dict[str, float], dense: dict[str, float], dense_weight: float
-) -> dict[str, float]:
+def weighted_score_fusion(bm25: dict[str, float], dense: dict[str, float], dense_weight: float) -> dict[str, float]:
     """Min-max normalise each score list, then mix: ``dense_weight * dense + (1 - w) * bm25``."""
 
     def normalise(scores: dict[str, float]) -> dict[str, float]:
@@ -135,6 +133,11 @@ class LexicalIndexHolder:
                 if self._index is None or self._index.version != version:
                     self._index = self._load(version)
             return self._index
+
+    def invalidate(self) -> None:
+        """Re-check the store version on the next search (after this process changed the index)."""
+        with self._lock:
+            self._checked_at = float("-inf")
 
     def _load(self, version: str) -> BM25Index:
         folder = self.settings.bm25_dir
@@ -256,8 +259,6 @@ class HybridRetriever(BaseRetriever):
     top_k: int | None = None
     sources: list[str] | None = None
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         hits = self.searcher.search(query, top_k=self.top_k, sources=self.sources)
         return [hit.to_document() for hit in hits]

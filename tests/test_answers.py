@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +21,24 @@ PDF = "ftz-tenth-anniversary-pei-2024.pdf"
 
 # Factual questions from our gold set, spread over all five documents.
 FACT_IDS = [
-    "fact-001", "fact-002", "fact-005", "fact-006", "fact-007",  # the PDF
-    "fact-063", "fact-064", "fact-065", "fact-067",  # BRI training
-    "fact-075", "fact-078",  # Free Zone Congress
-    "fact-081", "fact-086", "fact-088",  # SEZ alliance
-    "fact-090", "fact-091", "fact-092", "fact-093",  # western pilot FTZs
+    "fact-001",
+    "fact-002",
+    "fact-005",
+    "fact-006",
+    "fact-007",  # the PDF
+    "fact-063",
+    "fact-064",
+    "fact-065",
+    "fact-067",  # BRI training
+    "fact-075",
+    "fact-078",  # Free Zone Congress
+    "fact-081",
+    "fact-086",
+    "fact-088",  # SEZ alliance
+    "fact-090",
+    "fact-091",
+    "fact-092",
+    "fact-093",  # western pilot FTZs
 ]
 
 OUT_OF_CORPUS = [
@@ -127,7 +139,9 @@ def injected_pipeline(ingested_settings: Settings, tmp_path_factory: pytest.Temp
     return RagPipeline.from_settings(settings)
 
 
-def test_injected_documents_do_not_change_answers(default_pipeline: RagPipeline, injected_pipeline: RagPipeline) -> None:
+def test_injected_documents_do_not_change_answers(
+    default_pipeline: RagPipeline, injected_pipeline: RagPipeline
+) -> None:
     for item_id in ("fact-001", "fact-092", "fact-064"):
         question = GOLD[item_id]["question"]
         clean, injected = default_pipeline.answer(question), injected_pipeline.answer(question)

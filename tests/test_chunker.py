@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS_DIR, PDF_NAME
 
 from ingest.chunker import StructuredChunker, TokenCounter
 from ingest.documents import Chunk, LoadedDocument, make_chunk_id
@@ -19,7 +20,6 @@ from ingest.loaders import load_file
 from ingest.manifest import load_manifest
 from ingest.settings import Settings
 from ingest.store import ChromaStore
-from conftest import CORPUS_DIR, PDF_NAME
 
 PDF_PAGES = 22
 # Fields the issue requires on every chunk (``page`` is stored as -1 for "no page").
@@ -173,7 +173,9 @@ def test_headings_are_not_left_alone_at_the_end_of_a_chunk(
             for chunk in chunked[source]:
                 if chunk.char_start <= block.start and block.end <= chunk.char_end:
                     after = doc.text[block.end : chunk.char_end]
-                    assert after.strip(), f"heading {doc.text[block.start:block.end]!r} ends chunk {chunk.chunk_index}"
+                    assert after.strip(), (
+                        f"heading {doc.text[block.start : block.end]!r} ends chunk {chunk.chunk_index}"
+                    )
     assert headings_seen >= 5
 
 
@@ -208,7 +210,7 @@ def test_overlap_appears_only_when_a_paragraph_is_split(
             kinds = {b.kind for b in doc.blocks if b.start < first.char_end and b.end > second.char_start}
             assert kinds == {"paragraph"}, (
                 f"{source}: chunks {first.chunk_index}/{second.chunk_index} overlap inside a {kinds} block: "
-                f"{doc.text[second.char_start:first.char_end]!r}"
+                f"{doc.text[second.char_start : first.char_end]!r}"
             )
 
 
@@ -225,7 +227,7 @@ def test_chunk_metadata_has_every_field_of_the_issue(
     for source, rows in stored.items():
         file_digest = hashlib.sha256((Path(ingested_settings.corpus_dir) / source).read_bytes()).hexdigest()
         for chunk_id, text, meta in rows:
-            assert REQUIRED_FIELDS <= set(meta), REQUIRED_FIELDS - set(meta)
+            assert set(meta) >= REQUIRED_FIELDS, REQUIRED_FIELDS - set(meta)
             chunk = Chunk.from_metadata(text, meta)
             assert chunk.chunk_id == chunk_id
             assert chunk.source == source

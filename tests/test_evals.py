@@ -113,8 +113,10 @@ class RandomSearcher:
         from rag.retriever import RetrievedChunk
 
         picked = self._random.sample(self._chunks, min(top_k or 5, len(self._chunks)))
-        return [RetrievedChunk(chunk=c, score=1.0 / (i + 1), merged_ids=[c.chunk_id], chunk_indexes=[c.chunk_index])
-                for i, c in enumerate(picked)]
+        return [
+            RetrievedChunk(chunk=c, score=1.0 / (i + 1), merged_ids=[c.chunk_id], chunk_indexes=[c.chunk_index])
+            for i, c in enumerate(picked)
+        ]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from conftest import PDF_NAME, free_port, settings_env, wait_for
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Feedback
 
 from ingest.settings import Settings, get_settings
 
@@ -119,7 +120,9 @@ def test_follow_up_sends_history_and_new_conversation_clears_it(app: AppTest) ->
 def test_thumbs_and_comment_are_posted_to_the_api(app: AppTest) -> None:
     app.button(key="example-1").click().run()
     key = "feedback-0-1"
-    app.get("feedback")[0].set_value(1).run()  # thumbs up
+    thumbs = app.get("feedback")[0]
+    assert isinstance(thumbs, Feedback)
+    thumbs.set_value(1).run()  # thumbs up
     assert [toast.value for toast in app.toast] == ["Feedback saved. Thank you!"]
     app.text_input(key=f"{key}-comment").input("Clear and correct").run()
     app.button(key=f"{key}-send").click().run()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -45,7 +45,7 @@ EXAMPLE_QUESTIONS = (
 # Earlier turns sent with a question: enough for follow-ups, small enough for a short LLM context.
 HISTORY_TURNS = 6
 MAX_SOURCES_SETTING = 20
-FEEDBACK_RATINGS = {0: "down", 1: "up"}
+FEEDBACK_RATINGS: dict[int, Literal["up", "down"]] = {0: "down", 1: "up"}  # st.feedback thumbs
 UPLOAD_TYPES = ["pdf", "html", "htm", "md", "txt"]
 
 
@@ -285,9 +285,11 @@ def _send_rating(index: int, key: str) -> None:
     _post_feedback(entry, FEEDBACK_RATINGS[rating], "", _client())
 
 
-def _post_feedback(entry: ChatEntry, rating: str, comment: str, client: ApiClient) -> None:
+def _post_feedback(
+    entry: ChatEntry, rating: Literal["up", "down"], comment: str, client: ApiClient
+) -> None:
     try:
-        client.feedback(entry.question, entry.content, rating, comment)  # type: ignore[arg-type]
+        client.feedback(entry.question, entry.content, rating, comment)
     except ApiClientError as error:
         st.toast(f"Feedback not saved: {error}", icon=":material/error:")
     else:

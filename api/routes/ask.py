@@ -59,7 +59,8 @@ _SSE_EVENT_SCHEMA = {
         "event": {"type": "string", "enum": ["token", "answer", "error"]},
         "data": {
             "type": "string",
-            "description": 'JSON: token `{"text"}`; answer: the POST /ask object; error `{"detail", "request_id"}`.',
+            "description": 'JSON: token `{"text"}`; answer: the POST /ask object; '
+            'error `{"detail", "request_id"}`.',
         },
     },
 }

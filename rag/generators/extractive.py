@@ -38,7 +38,7 @@ class ExtractiveGenerator:
                 chosen.append(item)
         chosen.sort(key=lambda item: item.n)
         for index, item in enumerate(chosen):
-            sentence = " ".join(item.text.split())
+            sentence = " ".join(item.readable.split())
             if sentence[-1:] in ".!?":
                 sentence = f"{sentence[:-1]} [{item.n}]{sentence[-1]}"
             else:  # a heading or table row: close it, so each quote stays its own sentence
