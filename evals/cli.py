@@ -72,7 +72,7 @@ def retrieval(
 ) -> None:
     """Hit@k, recall@k, MRR@10 and nDCG@10 per configuration; writes a report folder."""
     from evals.report import run_dir, settings_summary, write_retrieval_report
-    from evals.retrieval import CONFIGS, DEFAULT_CONFIGS, evaluate
+    from evals.retrieval import CONFIGS, DEFAULT_CONFIGS, Dataset, evaluate
 
     if dataset not in ("zone", "scifact"):
         raise typer.BadParameter("dataset must be zone or scifact")
@@ -82,7 +82,7 @@ def retrieval(
         raise typer.BadParameter(f"unknown configuration(s) {unknown}; choose from {', '.join(CONFIGS)}")
     settings = _settings(ingest and dataset == "zone")
     with _progress() as progress:
-        results = evaluate(settings, dataset, configs, progress)  # type: ignore[arg-type]
+        results = evaluate(settings, cast("Dataset", dataset), configs, progress)
     folder = write_retrieval_report(results, out or run_dir(None), settings_summary(settings))
     for result in results:
         m = result.metrics
@@ -114,8 +114,8 @@ def answers(
         result = evaluate_answers(
             settings,
             generator=cast("GeneratorName", generator),
-            judge=judge,
-            limit=limit,  # type: ignore[arg-type]
+            judge=cast("JudgeName", judge),
+            limit=limit,
             progress=progress,
         )
     folder = write_answer_report(result, out or run_dir(None), settings_summary(settings))
