@@ -20,6 +20,7 @@ from api.models import ErrorResponse, ValidationErrorResponse
 from api.services import (
     BUSY_RETRY_AFTER_SECONDS,
     GenerationBusyError,
+    GeneratorUnavailableError,
     IndexUnavailableError,
     UploadRejectedError,
 )
@@ -82,7 +83,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _index_unavailable(request: Request, exc: Exception) -> JSONResponse:
     headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
-    return error_response(request, 503, index_unavailable_detail(str(exc)), headers)
+    # A generator that cannot load is not an index problem: its message stands on its own.
+    detail = str(exc) if isinstance(exc, GeneratorUnavailableError) else index_unavailable_detail(str(exc))
+    return error_response(request, 503, detail, headers)
 
 
 async def _busy(request: Request, exc: Exception) -> JSONResponse:

@@ -10,6 +10,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,7 @@ from api.services import (
     DocumentService,
     FeedbackStore,
     GenerationGate,
+    GeneratorUnavailableError,
     IndexUnavailableError,
     PipelineHolder,
 )
@@ -88,9 +90,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         # Load models and open the index now, so the first question does not pay for it.
         await run_in_threadpool(state.pipelines.get)
+    except GeneratorUnavailableError as exc:
+        logger.error("starting without a generator (/readyz says why): %s", exc)
     except IndexUnavailableError as exc:
         logger.warning("starting without an index (will retry on requests): %s", exc)
+    else:
+        # In the background: it waits for the ingest lock, which a running `zoneqa ingest` holds.
+        threading.Thread(target=_recover, args=(state,), name="zoneqa-recover", daemon=True).start()
     yield
+
+
+def _recover(state: AppState) -> None:
+    """Clean up after a crash mid-ingest (chunks written without their document record)."""
+    try:
+        state.documents.recover()
+    except Exception:  # noqa: BLE001 - best effort: the next ingest run cleans up too
+        logger.warning("crash recovery failed; the next ingest will clean up", exc_info=True)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

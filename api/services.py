@@ -25,6 +25,7 @@ from typing import Any
 
 from ingest.settings import Settings
 from ingest.store import StoreUnavailableError
+from rag.generators.base import GeneratorError
 
 logger = logging.getLogger("zoneqa.api")
 
@@ -38,6 +39,10 @@ _MAX_FILENAME_CHARS = 200
 
 class IndexUnavailableError(RuntimeError):
     """The index (Chroma) cannot be reached; the message says why."""
+
+
+class GeneratorUnavailableError(IndexUnavailableError):
+    """The answer generator cannot be built (missing model, failed sha256); the message says why."""
 
 
 class GenerationBusyError(RuntimeError):
@@ -74,6 +79,7 @@ class PipelineHolder:
         self._clock = clock
         self._pipeline: Any | None = None
         self._last_error = "not loaded yet"
+        self._last_error_type: type[IndexUnavailableError] = IndexUnavailableError
         self._last_attempt: float | None = None
         self._lock = threading.Lock()
 
@@ -91,12 +97,18 @@ class PipelineHolder:
                 return self._pipeline
             now = self._clock()
             if self._last_attempt is not None and now - self._last_attempt < self._retry_seconds:
-                raise IndexUnavailableError(self._last_error)
+                raise self._last_error_type(self._last_error)
             self._last_attempt = now
             try:
                 self._pipeline = self._factory(self.settings)
+            except GeneratorError as exc:  # a model problem, not an index one: say so
+                self._last_error = f"The answer generator cannot be loaded: {exc}"
+                self._last_error_type = GeneratorUnavailableError
+                logger.error("pipeline not available: %s", self._last_error)
+                raise GeneratorUnavailableError(self._last_error) from exc
             except Exception as exc:  # noqa: BLE001 - Chroma failures come in many types
                 self._last_error = str(exc) or type(exc).__name__
+                self._last_error_type = IndexUnavailableError
                 logger.warning("pipeline not available: %s", self._last_error)
                 raise IndexUnavailableError(self._last_error) from exc
             logger.info("pipeline ready (generator %s)", self._pipeline.model_name)
@@ -290,8 +302,15 @@ class DocumentService:
         target = uploads / name
         with self._lock:
             store = self.holder.get().searcher.store
-            clashes = [folder / name for folder in self.settings.document_dirs if (folder / name).exists()]
-            if clashes or store.document(name) is not None:
+            indexed = store.document(name) is not None
+            # An unindexed file in the uploads folder is what an upload interrupted by a crash
+            # leaves (the client never got its 201): a retry replaces it instead of a 409.
+            clashes = [
+                folder / name
+                for folder in self.settings.document_dirs
+                if (folder / name).exists() and (indexed or folder != self.settings.uploads_dir)
+            ]
+            if clashes or indexed:
                 raise UploadRejectedError(409, f"A document named {name!r} already exists; delete it first.")
             self._save(target, read_chunk, chunk_size)
             try:
@@ -307,6 +326,20 @@ class DocumentService:
         if record is None:  # ingested and then removed by someone else at once: treat as a failure
             raise UploadRejectedError(422, f"{name!r} was not indexed.")
         return record
+
+    def recover(self) -> int:
+        """Delete chunks left without a document record by a crash mid-write; returns how many.
+
+        Takes the ingest lock, so it waits for (and never disturbs) an ingest in progress.
+        """
+        from ingest.pipeline import ingest_lock
+
+        with self._lock, ingest_lock(self.settings.data_dir):
+            removed = int(self.holder.get().searcher.store.remove_orphan_chunks())
+        if removed:
+            logger.warning("removed %d chunks left by an interrupted ingest", removed)
+            self.holder.refresh_lexical()
+        return removed
 
     def _save(self, target: Path, read_chunk: Callable[[int], bytes], chunk_size: int) -> None:
         """Write to a hidden partial file, then rename: a crash never leaves a half file to ingest."""

@@ -38,9 +38,15 @@ class ApiServer:
     """``python -m uvicorn api.main:create_app --factory`` on a free port, stopped on exit."""
 
     def __init__(
-        self, env: Mapping[str, str], *, port: int | None = None, log_path: Path | None = None
+        self,
+        env: Mapping[str, str],
+        *,
+        port: int | None = None,
+        log_path: Path | None = None,
+        log_level: str = "warning",
     ) -> None:
         self.env = dict(env)
+        self.log_level = log_level
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or Path(tempfile.mkstemp(prefix="zoneqa-api-", suffix=".log")[1])
@@ -48,7 +54,7 @@ class ApiServer:
 
     def start(self, timeout: float = STARTUP_TIMEOUT_SECONDS) -> ApiServer:
         command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", self.log_level]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT

@@ -55,6 +55,15 @@ def _settings(ingest: bool) -> Settings:
     return settings
 
 
+def _report_dir(out: Path | None) -> Path:
+    from evals.report import run_dir
+
+    if out is None:
+        return run_dir(None)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 @eval_app.command()
 def retrieval(
     dataset: Annotated[str, typer.Option(help="zone (gold set) or scifact (BEIR, 300 test claims).")] = "zone",
@@ -71,7 +80,7 @@ def retrieval(
     ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
 ) -> None:
     """Hit@k, recall@k, MRR@10 and nDCG@10 per configuration; writes a report folder."""
-    from evals.report import run_dir, settings_summary, write_retrieval_report
+    from evals.report import settings_summary, write_retrieval_report
     from evals.retrieval import CONFIGS, DEFAULT_CONFIGS, Dataset, evaluate
 
     if dataset not in ("zone", "scifact"):
@@ -83,7 +92,7 @@ def retrieval(
     settings = _settings(ingest and dataset == "zone")
     with _progress() as progress:
         results = evaluate(settings, cast("Dataset", dataset), configs, progress)
-    folder = write_retrieval_report(results, out or run_dir(None), settings_summary(settings))
+    folder = write_retrieval_report(results, _report_dir(out), settings_summary(settings))
     for result in results:
         m = result.metrics
         typer.echo(
@@ -103,7 +112,7 @@ def answers(
 ) -> None:
     """Answer accuracy, ALCE citation recall/precision, refusals, latency; ZoneQA vs the naive baseline."""
     from evals.answers import GeneratorName, JudgeName, evaluate_answers
-    from evals.report import run_dir, settings_summary, write_answer_report
+    from evals.report import settings_summary, write_answer_report
 
     if generator not in ("extractive", "llamacpp", "openai"):
         raise typer.BadParameter("generator must be extractive, llamacpp or openai")
@@ -118,7 +127,7 @@ def answers(
             limit=limit,
             progress=progress,
         )
-    folder = write_answer_report(result, out or run_dir(None), settings_summary(settings))
+    folder = write_answer_report(result, _report_dir(out), settings_summary(settings))
     for system, values in result.metrics.items():
         shown = {k: round(v, 3) for k, v in values.items() if v is not None and not k.startswith("latency")}
         typer.echo(f"{system:7} {shown}")
@@ -135,7 +144,7 @@ def gate(
 
     settings = _settings(ingest)
     with _progress() as progress:
-        outcome = run_gate(settings, thresholds_path=thresholds or THRESHOLDS_PATH, progress=progress)  # type: ignore[arg-type]
+        outcome = run_gate(settings, thresholds_path=thresholds or THRESHOLDS_PATH, progress=progress)
     for name in outcome.thresholds:
         value = outcome.measured.get(name)
         typer.echo(f"{name:40} {'–' if value is None else f'{value:.3f}'}  {outcome.thresholds[name]}")
@@ -157,12 +166,12 @@ def calibrate(
     from evals.report import REPORTS_DIR
 
     settings = _settings(ingest)
-    rows = evidence_scores(settings)  # type: ignore[arg-type]
+    rows = evidence_scores(settings)
     path = out or REPORTS_DIR / "calibration.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     typer.echo(f"best: {best_threshold(rows)}")
-    typer.echo(f"configured: {rates_at(rows, settings.evidence.refusal_threshold)}")  # type: ignore[attr-defined]
+    typer.echo(f"configured: {rates_at(rows, settings.evidence.refusal_threshold)}")
     typer.echo(f"scores: {path}")
 
 

@@ -44,9 +44,26 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS) | {"many", "much", "according"}
+
+
 def tokenize(text: str) -> list[str]:
-    """Lowercase word tokens, English stopwords removed, Snowball-stemmed."""
+    """Lowercase word tokens, English stopwords removed, Snowball-stemmed (what BM25 indexes)."""
     stop = _stopwords()
+    words = [word for word in _TOKEN.findall(text.lower()) if word not in stop]
+    return list(_stemmer().stemWords(words))
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words that carry meaning: :func:`tokenize` minus all function and question words.
+
+    Used for queries ("how many members reached it" → member, reach) and for lexical overlap.
+    """
+    stop = _function_words()
     words = [word for word in _TOKEN.findall(text.lower()) if word not in stop]
     return list(_stemmer().stemWords(words))
 
@@ -117,7 +134,7 @@ class BM25Index:
         """Top ``k`` chunk ids by BM25 score (only positive scores), optionally within ``sources``."""
         if not self.ids or k < 1:
             return []
-        query_tokens = [token for token in tokenize(query) if token in self._vocab]
+        query_tokens = [token for token in content_terms(query) if token in self._vocab]
         if not query_tokens:
             return []
         mask = None

@@ -305,16 +305,32 @@ def _decode_text(data: bytes, warnings: list[str]) -> str:
         encoding = best.encoding if best else None
     except ImportError:  # optional dependency: fall back to the common Windows encoding
         encoding = None
+    decoded: list[tuple[str, str]] = []
     for candidate in (encoding, "cp1252"):
         if not candidate:
             continue
         try:
-            text = data.decode(candidate)
+            decoded.append((candidate, data.decode(candidate)))
         except (UnicodeDecodeError, LookupError):
             continue
-        warnings.append(f"not valid UTF-8; decoded as {candidate}")
-        return text
-    raise LoaderError("the text is not valid UTF-8 and no other encoding could decode it")
+    if not decoded:
+        raise LoaderError("the text is not valid UTF-8 and no other encoding could decode it")
+    # Detection guesses poorly on short texts (Latin-1 "Colón" comes out as cp775 "Col¾n"): keep
+    # cp1252 when it reads more of the non-ASCII bytes as letters; a tie keeps the detected one.
+    candidate, text = max(decoded, key=lambda pair: _non_ascii_letters(pair[1]))
+    warnings.append(f"not valid UTF-8; decoded as {candidate}")
+    return text
+
+
+def _non_ascii_letters(text: str) -> int:
+    """Non-ASCII letters minus other non-ASCII and control characters: higher is more plausible."""
+    score = 0
+    for char in text:
+        if ord(char) > 127:
+            score += 1 if unicodedata.category(char).startswith("L") else -1
+        elif ord(char) < 32 and char not in "\n\r\t\f":
+            score -= 1
+    return score
 
 
 def _is_nav_line(line: str) -> bool:

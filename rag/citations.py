@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.embedder import Embedder
-from ingest.lexical import tokenize
+from ingest.lexical import content_terms
 from ingest.sentences import sentence_spans
 from ingest.settings import EvidenceSettings
 from rag.evidence import Evidence, lexical_overlap
@@ -112,7 +112,7 @@ class CitationChecker:
             return 0.0
         vector = item.vector if item.vector is not None else self.embedder.embed_query(item.readable)
         dense = float(np.clip(claim_vector @ vector, 0.0, 1.0))
-        lexical = lexical_overlap(tokenize(claim), tokenize(item.readable))
+        lexical = lexical_overlap(content_terms(claim), content_terms(item.readable))
         return 0.5 * dense + 0.5 * lexical
 
     def check(self, answer: str, evidence: Sequence[Evidence]) -> CheckedAnswer:
@@ -126,7 +126,7 @@ class CitationChecker:
 
         for (claim, markers), vector in zip(claims, vectors, strict=True):
             valid = [n for n in markers if n in by_number]
-            if len(tokenize(claim)) < _MIN_CLAIM_TOKENS:
+            if len(content_terms(claim)) < _MIN_CLAIM_TOKENS:
                 result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "no claim"))
                 continue
             scored = {n: self.support(claim, vector, by_number[n]) for n in valid}

@@ -15,21 +15,40 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.lexical import tokenize
+from ingest.lexical import content_terms
 from rag.generators.base import Generator
 from rag.prompts import condense_messages
 from rag.schemas import ChatTurn
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 _CONDENSE_MAX_TOKENS = 60
+# Words that point back into the conversation. A question without any of them (and with a few
+# content words of its own) stands alone and is searched as asked.
+_BACK_REFERENCES = {
+    "it", "its", "it's", "they", "them", "their", "theirs", "this", "that", "these", "those", "there",
+    "he", "him", "his", "she", "her", "hers", "such", "same", "above", "else", "former", "latter",
+}
+_CONTINUATIONS = {"and", "also", "then", "so", "what about", "how about"}
+_STANDALONE_MIN_TERMS = 3
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """Whether a question leans on the conversation ("How many members reached it?")."""
+    words = [word.lower() for word in _WORD.findall(question)]
+    if not words:
+        return False
+    opening = " ".join(words[:2])
+    if words[0] in _CONTINUATIONS or opening in _CONTINUATIONS or any(word in _BACK_REFERENCES for word in words):
+        return True
+    return len(content_terms(question)) < _STANDALONE_MIN_TERMS
 
 
 def carry_over_terms(question: str, previous: str) -> str:
     """The previous question's content words that the follow-up lacks, in their original order."""
-    have = set(tokenize(question))
+    have = set(content_terms(question))
     terms: list[str] = []
     for word in _WORD.findall(previous):
-        stems = tokenize(word)
+        stems = content_terms(word)
         if stems and not set(stems) <= have and word not in terms:
             terms.append(word)
     return " ".join(terms)
@@ -37,7 +56,7 @@ def carry_over_terms(question: str, previous: str) -> str:
 
 def condense_question(question: str, history: Sequence[ChatTurn] | None, generator: Generator | None = None) -> str:
     """A standalone version of ``question`` given the earlier turns (unchanged without history)."""
-    if not history:
+    if not history or not looks_like_follow_up(question):
         return question
     previous_questions = [turn.content for turn in history if turn.role == "user"]
     if not previous_questions:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ingest.documents import Chunk
 from ingest.embedder import Embedder
-from ingest.lexical import tokenize
+from ingest.lexical import content_terms
 from ingest.sentences import sentence_spans
 from ingest.settings import EvidenceSettings
 from rag.retriever import RetrievedChunk
@@ -147,9 +147,9 @@ class EvidenceSelector:
         if not candidates:
             return []
 
-        query_tokens = tokenize(question)
+        query_tokens = content_terms(question)
         for candidate in candidates:
-            candidate.lexical = lexical_overlap(query_tokens, tokenize(candidate.readable))
+            candidate.lexical = lexical_overlap(query_tokens, content_terms(candidate.readable))
         # Embedding is the costly part: only the lexically most promising candidates (ties: the
         # better-ranked chunk first) are embedded.
         candidates.sort(key=lambda c: (-c.lexical, c.retrieval_rank, c.start))

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.lexical import tokenize
+from ingest.lexical import content_terms
 from ingest.settings import Settings
 from ingest.store import ChromaStore
 from rag.citations import CitationChecker, SupportJudge
@@ -203,7 +203,7 @@ class RagPipeline:
             for position, word in enumerate(words)
             if (position > 0 and word[0].isupper()) or any(char.isdigit() for char in word)
         ]
-        return [word for word in named if (terms := tokenize(word)) and not all(index.knows(t) for t in terms)]
+        return [word for word in named if (terms := content_terms(word)) and not all(index.knows(t) for t in terms)]
 
     # ---- helpers -----------------------------------------------------------------------------
     def _max_tokens(self) -> int:

@@ -1,0 +1,250 @@
+"""Ingest suite: chunks per second per phase (load, chunk, embed, write, index), and the quality of
+the embedding backend beside its speed (SciFact nDCG@10).
+
+Two corpora go through the real :class:`ingest.pipeline.Ingestor` into a fresh embedded Chroma:
+the default corpus (``corpus/``) and SciFact (5,183 abstracts, one ``.txt`` file each: title line,
+blank line, abstract). The embedding model is loaded once before timing (a server pays it once).
+
+Usage::
+
+    section = run_ingest(BenchOptions(quick=True, work_dir=Path("data/bench")))
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.measure import PhaseTimer, disk_mb, load_average, machine_info, summarise
+from benchmarks.options import BenchOptions
+from ingest.settings import REPO_ROOT, Settings
+
+PHASES = ("load", "chunk", "embed", "write", "index")
+SCIFACT_DIR = REPO_ROOT / "evals" / "datasets" / "scifact"
+SCIFACT_VECTORS = "scifact-vectors.npz"
+NDCG_DEPTH = 100
+
+
+def write_scifact_corpus(folder: Path, limit: int | None) -> dict[str, str]:
+    """One ``<doc_id>.txt`` per abstract (title, blank line, text); returns file name → doc id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    with (SCIFACT_DIR / "corpus.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            doc_id = str(record["_id"])
+            name = f"{doc_id}.txt"
+            title = " ".join(str(record.get("title", "")).split())
+            (folder / name).write_text(f"{title}\n\n{record.get('text', '')}\n", encoding="utf-8")
+            names[name] = doc_id
+            if limit is not None and len(names) >= limit:
+                break
+    return names
+
+
+def ingest_once(settings: Settings) -> dict[str, Any]:
+    """A fresh index of ``settings.corpus_dir``: per-phase seconds, chunk count, disk."""
+    from ingest.pipeline import Ingestor
+
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+    timer = PhaseTimer()
+    started = time.perf_counter()
+    report = Ingestor(settings, progress=timer).run()
+    seconds = time.perf_counter() - started
+    if report.failed:
+        raise RuntimeError(f"ingest failed for {[(f.source, f.reason) for f in report.failed[:3]]}")
+    return {
+        "chunks": report.chunks_written,
+        "files": report.counts()["added"],
+        "seconds": seconds,
+        "phases": timer.seconds(),
+        "disk_mb": disk_mb(settings.data_dir),
+    }
+
+
+def phase_rows(corpus: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per phase: median seconds over runs and chunks per second (the run's chunk count / phase time)."""
+    rows = []
+    chunks = runs[0]["chunks"]
+    for phase in (*PHASES, "total"):
+        seconds = [run["seconds"] if phase == "total" else run["phases"].get(phase, 0.0) for run in runs]
+        median = statistics.median(seconds)
+        rows.append(
+            {
+                "corpus": corpus,
+                "phase": phase,
+                "runs": len(runs),
+                "chunks": chunks,
+                "seconds p50": round(median, 3),
+                "seconds max": round(max(seconds), 3),
+                "chunks/s (p50 time)": round(chunks / median, 1) if median > 0 else None,
+            }
+        )
+    return rows
+
+
+def export_vectors(settings: Settings, names: dict[str, str], target: Path) -> int:
+    """Save the SciFact index's chunk texts, sources and real vectors (the scale corpus reuses them)."""
+    from ingest.store import ChromaStore
+
+    store = ChromaStore.from_settings(settings)
+    ids: list[str] = []
+    texts: list[str] = []
+    sources: list[str] = []
+    vectors: list[np.ndarray] = []
+    collection = store._chunks  # noqa: SLF001 - embeddings are not part of the store's public reads
+    offset = 0
+    while True:
+        page = collection.get(include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset)
+        if not page["ids"]:
+            break
+        ids.extend(page["ids"])
+        texts.extend(page["documents"])
+        sources.extend(names.get(str(meta["source"]), str(meta["source"])) for meta in page["metadatas"])
+        vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+        offset += len(page["ids"])
+    np.savez(
+        target,
+        ids=np.asarray(ids),
+        texts=np.asarray(texts, dtype=object),
+        sources=np.asarray(sources),
+        vectors=np.concatenate(vectors),
+    )
+    return len(ids)
+
+
+def scifact_ndcg(settings: Settings, names: dict[str, str], query_limit: int | None) -> dict[str, float]:
+    """nDCG@10 of dense and hybrid retrieval over the ingested SciFact (chunk hits → documents)."""
+    from evals.datasets import load_scifact
+    from evals.retrieval import compute_metrics, documents_from_chunks
+    from rag.retriever import HybridSearcher
+
+    scifact = load_scifact()
+    indexed = set(names.values())
+    qrels = {
+        qid: {doc: rel for doc, rel in rels.items() if doc in indexed}
+        for qid, rels in scifact.qrels.items()
+        if any(doc in indexed for doc in rels)
+    }
+    queries = [(qid, text) for qid, text in scifact.queries.items() if qid in qrels][:query_limit]
+    searcher = HybridSearcher.from_settings(settings)
+    scores: dict[str, float] = {}
+    for mode in ("dense", "hybrid"):
+        rankings = {}
+        for qid, text in queries:
+            hits = searcher.search(text, top_k=NDCG_DEPTH, mode=mode, merge_neighbours=False)  # type: ignore[arg-type]
+            rankings[qid] = documents_from_chunks(names.get(h.chunk.source, h.chunk.source) for h in hits)
+        means, _ = compute_metrics({qid: qrels[qid] for qid, _ in queries}, rankings)
+        scores[mode] = round(means["ndcg@10"], 4)
+    scores["queries"] = len(queries)
+    return scores
+
+
+def onnx_status() -> str:
+    """Why the ONNX backends can or cannot be measured on this machine (no downloads allowed)."""
+    import importlib.util
+
+    missing = [name for name in ("optimum", "onnx") if importlib.util.find_spec(name) is None]
+    if missing:
+        return (
+            "ONNX and int8-quantised ONNX backends not measured: sentence-transformers needs "
+            f"`optimum[onnxruntime]` (and `onnx`) to export/load them; not installed here ({', '.join(missing)} "
+            "missing; onnxruntime alone is). Offline export would work after `pip install optimum[onnxruntime]`."
+        )
+    return ""
+
+
+def run_ingest(options: BenchOptions) -> dict[str, Any]:
+    """The ingest suite; returns its results section."""
+    from ingest.embedder import get_embedder
+
+    load_before = load_average()
+    work = options.work_dir / "ingest"
+    base = Settings(data_dir=work / "data")
+    started = time.perf_counter()
+    get_embedder(base.embedding).embed_documents(["warm-up"])
+    model_load_s = time.perf_counter() - started
+
+    default_settings = base.model_copy(update={"data_dir": work / "default-data"})
+    default_runs = [ingest_once(default_settings) for _ in range(options.ingest_repeats)]
+
+    scifact_limit = options.scifact_limit
+    names = write_scifact_corpus(work / "scifact-corpus", scifact_limit)
+    scifact_settings = base.model_copy(
+        update={"data_dir": work / "scifact-data", "corpus_dir": work / "scifact-corpus"}
+    )
+    scifact_runs = [ingest_once(scifact_settings) for _ in range(options.scifact_repeats)]
+    exported = export_vectors(scifact_settings, names, options.work_dir / SCIFACT_VECTORS)
+    ndcg = scifact_ndcg(scifact_settings, names, options.ndcg_queries)
+
+    rows = phase_rows("default", default_runs) + phase_rows(f"scifact ({len(names)} abstracts)", scifact_runs)
+    default_total = statistics.median(run["seconds"] for run in default_runs)
+    scifact_total = statistics.median(run["seconds"] for run in scifact_runs)
+    scifact_embed = statistics.median(run["phases"].get("embed", 0.0) for run in scifact_runs)
+    scifact_chunks = scifact_runs[0]["chunks"]
+    backend_rows = [
+        {
+            "backend": "torch (sentence-transformers default)",
+            "embed chunks/s (SciFact)": round(scifact_chunks / scifact_embed, 1) if scifact_embed else None,
+            "nDCG@10 dense": ndcg["dense"],
+            "nDCG@10 hybrid": ndcg["hybrid"],
+            "queries": ndcg["queries"],
+        }
+    ]
+    status = onnx_status()
+    for backend in ("onnx", "onnx int8 (quantised)"):
+        backend_rows.append({"backend": backend, "embed chunks/s (SciFact)": None, "nDCG@10 dense": None})
+    notes = [
+        f"Embedding model loaded once before timing ({model_load_s:.1f} s, not counted).",
+        "Phases: load = file parsing, chunk = token-budget chunking, embed = sentence-transformers, "
+        "write = Chroma (embedded) adds and document records, index = BM25 build and save.",
+        f"SciFact exported {exported} real chunk vectors to {SCIFACT_VECTORS} for the retrieval suite.",
+    ]
+    if status:
+        notes.append(status)
+    if scifact_limit:
+        notes.append(f"Quick/limited run: SciFact limited to the first {scifact_limit} abstracts.")
+    return {
+        "load_before": load_before,
+        "load_after": load_average(),
+        "machine": machine_info(),
+        "config": {
+            "embedding": base.embedding.model_dump(),
+            "chunking": base.chunking.model_dump(),
+            "default_repeats": options.ingest_repeats,
+            "scifact_repeats": options.scifact_repeats,
+            "scifact_abstracts": len(names),
+            "store": "embedded Chroma (PersistentClient)",
+        },
+        "headline": {
+            "default_chunks_per_s": round(default_runs[0]["chunks"] / default_total, 1),
+            "scifact_chunks_per_s": round(scifact_chunks / scifact_total, 1),
+            "scifact_ndcg10_hybrid": ndcg["hybrid"],
+        },
+        "headline_notes": {
+            "scifact_chunks_per_s": f"{scifact_chunks} chunks, median of {len(scifact_runs)} run(s)",
+            "default_chunks_per_s": f"{default_runs[0]['chunks']} chunks, median of {len(default_runs)} runs",
+        },
+        "notes": notes,
+        "tables": {"Ingest phases": rows, "Embedding backends (speed beside quality)": backend_rows},
+        "raw": {"default": default_runs, "scifact": scifact_runs, "ndcg": ndcg},
+        "plot": {
+            "title": "chunks/s by phase (p50)",
+            "ylabel": "chunks per second (log)",
+            "log": True,
+            "labels": [*PHASES, "total"],
+            "series": {
+                "default": [row["chunks/s (p50 time)"] for row in rows if row["corpus"] == "default"],
+                "scifact": [row["chunks/s (p50 time)"] for row in rows if row["corpus"] != "default"],
+            },
+        },
+        "summary": {"default_seconds": summarise([run["seconds"] for run in default_runs])},
+    }
