@@ -29,6 +29,18 @@ app = typer.Typer(help="ZoneQA: cited answers from the free trade zone literatur
 models_app = typer.Typer(help="Manage the local LLM files.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
+
+def _register_subcommands() -> None:
+    """Eval and bench live in their own packages; their modules import heavy things lazily."""
+    from benchmarks.cli import bench_app
+    from evals.cli import eval_app
+
+    app.add_typer(eval_app, name="eval")
+    app.add_typer(bench_app, name="bench")
+
+
+_register_subcommands()
+
 console = Console()
 err_console = Console(stderr=True)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,14 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from api.testing import ApiServer, free_port  # noqa: E402
 from ingest.settings import REPO_ROOT, Settings  # noqa: E402
+
+__all__ = ["free_port"]
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 PDF_NAME = "ftz-tenth-anniversary-pei-2024.pdf"
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
@@ -97,6 +93,18 @@ def default_pipeline(ingested_settings: Settings) -> Any:
     from rag.pipeline import RagPipeline
 
     return RagPipeline.from_settings(ingested_settings.model_copy(update={"generator": "extractive"}))
+
+
+@pytest.fixture(scope="session")
+def api_server(ingested_settings: Settings) -> Iterator[ApiServer]:
+    """One real uvicorn API over the session index (extractive, no keys, no practical rate limit).
+
+    Shared by the API, UI and load tests: read-only use, please.
+    """
+    env = settings_env(ingested_settings.model_copy(update={"generator": "extractive"}))
+    env.update(ZONEQA_API_KEYS="", ZONEQA_ADMIN_KEYS="", ZONEQA_API__RATE_LIMIT_PER_MINUTE="1000000")
+    with ApiServer(env) as running:
+        yield running
 
 
 @pytest.fixture()

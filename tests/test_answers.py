@@ -180,7 +180,8 @@ def test_citation_check_strips_unknown_markers_and_unsupported_sentences(default
     evidence = default_pipeline.selector.select(question, default_pipeline.searcher.search(question))
     hangzhou = next(item for item in evidence if "Hangzhou" in item.text)
     reply = (
-        f"The 2016 G20 Summit that adopted the G20 Global Investment Principles was held in Hangzhou [{hangzhou.n}][42]. "
+        "The 2016 G20 Summit that adopted the G20 Global Investment Principles was held in Hangzhou "
+        f"[{hangzhou.n}][42]. "
         f"The summit was attended by 3,000 astronauts from Mars [{hangzhou.n}]."
     )
     answer = scripted_pipeline(default_pipeline, reply).answer(question)

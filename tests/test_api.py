@@ -67,11 +67,8 @@ def make_text_pdf(lines: list[str]) -> bytes:
 
 # ---- fixtures -------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def server(ingested_settings: Settings) -> Iterator[ApiServer]:
-    env = settings_env(ingested_settings.model_copy(update={"generator": "extractive"}))
-    env.update(ZONEQA_API_KEYS="", ZONEQA_ADMIN_KEYS="", ZONEQA_API__RATE_LIMIT_PER_MINUTE="100000")
-    with ApiServer(env) as running:
-        yield running
+def server(api_server: ApiServer) -> ApiServer:
+    return api_server
 
 
 @pytest.fixture(scope="module")

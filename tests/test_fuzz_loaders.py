@@ -41,16 +41,16 @@ SEED_LINES = [
     "Its customs office clears goods within four hours of arrival.",
 ]
 SEED_MARKDOWN = (
-    "# Zone report\n\nThe **Quillon** free zone was founded in 1987.\n\n"
-    "## Customs\n\n| Year | Goods |\n|---|---|\n| 2020 | 1,200 |\n\n- bonded\n- duty free\n\n"
-    "```\ncode block\n```\n> quoted [link](http://example.com) ![img](x.png)\n"
-).encode()
+    b"# Zone report\n\nThe **Quillon** free zone was founded in 1987.\n\n"
+    b"## Customs\n\n| Year | Goods |\n|---|---|\n| 2020 | 1,200 |\n\n- bonded\n- duty free\n\n"
+    b"```\ncode block\n```\n> quoted [link](http://example.com) ![img](x.png)\n"
+)
 SEED_HTML = (
-    "<!doctype html><html><head><title>Zone report</title><script>alert(1)</script></head>"
-    "<body><nav>menu</nav><article><h1>Zone report</h1><p>The Quillon free zone was founded in "
-    "1987 and handles bonded warehousing for the estuary.</p><table><tr><th>Year</th><th>Goods</th>"
-    "</tr><tr><td>2020</td><td>1,200</td></tr></table></article><footer>foot</footer></body></html>"
-).encode()
+    b"<!doctype html><html><head><title>Zone report</title><script>alert(1)</script></head>"
+    b"<body><nav>menu</nav><article><h1>Zone report</h1><p>The Quillon free zone was founded in "
+    b"1987 and handles bonded warehousing for the estuary.</p><table><tr><th>Year</th><th>Goods</th>"
+    b"</tr><tr><td>2020</td><td>1,200</td></tr></table></article><footer>foot</footer></body></html>"
+)
 SEED_TEXT = "\n".join(SEED_LINES).encode()
 
 

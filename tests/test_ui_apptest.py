@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
-from conftest import PDF_NAME, free_port, settings_env, wait_for
+from conftest import PDF_NAME, free_port
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Feedback
 
-from ingest.settings import Settings, get_settings
+from api.testing import ApiServer
+from ingest.settings import get_settings
 
 APP_PATH = Path(__file__).resolve().parent.parent / "ui" / "app.py"
 API_START_SECONDS = 180  # loading the embedding model on a busy 2-core CI machine is slow
@@ -24,36 +22,9 @@ G20_QUESTION = "Which city hosted the 2016 G20 summit that adopted the G20 Globa
 REFUSAL_QUESTION = "What is the boiling point of mercury?"
 
 
-@contextmanager
-def running_api(settings: Settings) -> Iterator[str]:
-    """A real ``uvicorn api.main:create_app`` process for ``settings``; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=settings_env(settings),
-        cwd=str(APP_PATH.parent.parent),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200,
-                 API_START_SECONDS, "ZoneQA API", process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 @pytest.fixture(scope="module")
-def api_url(ingested_settings: Settings) -> Iterator[str]:
-    with running_api(ingested_settings.model_copy(update={"generator": "extractive"})) as url:
-        yield url
+def api_url(api_server: ApiServer) -> str:
+    return api_server.url
 
 
 @contextmanager

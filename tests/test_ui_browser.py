@@ -10,9 +10,9 @@ import httpx
 import pytest
 from conftest import PDF_NAME, free_port, wait_for
 from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
-from test_ui_apptest import G20_QUESTION, REFUSAL_QUESTION, running_api
+from test_ui_apptest import G20_QUESTION, REFUSAL_QUESTION
 
-from ingest.settings import Settings
+from api.testing import ApiServer
 from ui.launcher import streamlit_command, streamlit_env
 
 pytestmark = pytest.mark.slow
@@ -33,30 +33,30 @@ VIEWPORT = ViewportSize(width=1360, height=900)
 
 
 @pytest.fixture(scope="module")
-def ui_url(ingested_settings: Settings) -> Iterator[str]:
+def ui_url(api_server: ApiServer) -> Iterator[str]:
     """A real API and a real ``streamlit run ui/app.py`` pointing at it; yields the UI's URL."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    with running_api(ingested_settings.model_copy(update={"generator": "extractive"})) as api_url:
-        port = free_port()
-        process = subprocess.Popen(
-            streamlit_command(port, address="127.0.0.1"),
-            env=streamlit_env(api_url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        url = f"http://127.0.0.1:{port}"
+    api_url = api_server.url
+    port = free_port()
+    process = subprocess.Popen(
+        streamlit_command(port, address="127.0.0.1"),
+        env=streamlit_env(api_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200,
+                 UI_START_SECONDS, "Streamlit UI", process)
+        yield url
+    finally:
+        process.terminate()
         try:
-            wait_for(lambda: httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200,
-                     UI_START_SECONDS, "Streamlit UI", process)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @pytest.fixture()
