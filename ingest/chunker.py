@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.documents import Block, Chunk, LoadedDocument, make_chunk_id
@@ -88,6 +88,7 @@ class _Piece:
     end: int
     block_index: int
     sticky: bool = False  # a heading or caption: must not end a chunk
+    repeatable: bool = False  # a sentence of a split paragraph: may be repeated as overlap
 
 
 class StructuredChunker:
@@ -143,7 +144,10 @@ class StructuredChunker:
                 pieces.extend(self._table_pieces(block, index))
             else:
                 for a, b in sentence_spans(doc.text, block.start, block.end):
-                    pieces.extend(self._fit(a, b, index, tokens, doc.text))
+                    pieces.extend(
+                        replace(piece, repeatable=block.kind == "paragraph")
+                        for piece in self._fit(a, b, index, tokens, doc.text)
+                    )
         return pieces
 
     def _table_pieces(self, block: Block, index: int) -> list[_Piece]:
@@ -210,7 +214,7 @@ class StructuredChunker:
             return []
         carried: list[_Piece] = []
         for piece in reversed(chunk_pieces):
-            if piece.sticky or tokens.count(piece.start, (carried[-1] if carried else piece).end) > self.overlap_tokens:
+            if not piece.repeatable or tokens.count(piece.start, (carried[-1] if carried else piece).end) > self.overlap_tokens:
                 break
             carried.insert(0, piece)
             if len(carried) == len(chunk_pieces) - 1:

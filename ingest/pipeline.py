@@ -135,7 +135,7 @@ class Ingestor:
     def chunking_signature(self) -> str:
         """Changes when chunks would come out differently, forcing a re-ingest of every file."""
         chunking = self.settings.chunking
-        return f"{self.settings.embedding.model}|{chunking.chunk_tokens}|{chunking.overlap_tokens}|v1"
+        return f"{self.settings.embedding.model}|{chunking.chunk_tokens}|{chunking.overlap_tokens}|v2"
 
     # ---- the run -----------------------------------------------------------------------------
     def scan(self) -> dict[str, Path]:

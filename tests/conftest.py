@@ -35,7 +35,7 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, process: subp
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            output = process.stdout.read() if process.stdout else "(output in its log file)"
             raise RuntimeError(f"{what} exited with {process.returncode}:\n{output}")
         try:
             if check():
@@ -112,9 +112,13 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     """A real ``chroma run`` server on a free port; yields ``host:port``."""
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
+    # A log file, not a pipe: nobody reads a pipe while tests run, and once its buffer (64 KiB,
+    # about 125 requests of access log) is full the server blocks and every request hangs.
+    log_path = tmp_path / "chroma-server.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [chroma, "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -134,6 +138,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import CORPUS_DIR, make_settings
 
 from ingest.pipeline import Ingestor
@@ -29,6 +30,8 @@ def snapshot(store: ChromaStore) -> dict[str, tuple[str, dict[str, Any]]]:
     return chunks
 
 
+# A server that stops answering must fail the test, not hang the suite.
+@pytest.mark.timeout(600)
 def test_server_mode_and_embedded_mode_build_the_same_index(chroma_server: str, tmp_path: Path) -> None:
     from rag.retriever import HybridSearcher
 

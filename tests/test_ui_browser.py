@@ -42,9 +42,8 @@ def ui_url(api_server: ApiServer) -> Iterator[str]:
     process = subprocess.Popen(
         streamlit_command(port, address="127.0.0.1"),
         env=streamlit_env(api_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,  # an unread pipe would block Streamlit once its buffer fills
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
