@@ -96,6 +96,8 @@ def ask(
     work_dir: WorkOption = None,
     generators: Annotated[str | None, typer.Option(help="extractive,llamacpp")] = None,
     naive: Annotated[bool | None, typer.Option("--naive/--no-naive", help="Measure the naive baseline.")] = None,
+    questions: Annotated[int | None, typer.Option(help="Gold fact questions for the LLM runs.")] = None,
+    repeats: Annotated[int | None, typer.Option(help="Passes over the questions for the LLM runs.")] = None,
 ) -> None:
     """/ask and /ask/stream over HTTP (first token, total), and the naive LangChain baseline."""
     from benchmarks.ask_bench import run_ask
@@ -105,6 +107,10 @@ def ask(
         options = replace(options, generators=tuple(g.strip() for g in generators.split(",")))  # type: ignore[type-var]
     if naive is not None:
         options = replace(options, naive=naive)  # type: ignore[type-var]
+    if questions:
+        options = replace(options, questions=questions)  # type: ignore[type-var]
+    if repeats:
+        options = replace(options, ask_repeats=repeats)  # type: ignore[type-var]
     _save("ask", options, run_ask(options))  # type: ignore[arg-type]
 
 

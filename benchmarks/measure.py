@@ -49,7 +49,7 @@ def machine_info() -> dict[str, Any]:
     """Cores, memory, Python and library versions: what a reader needs to compare figures."""
     import importlib.metadata
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("chromadb", "bm25s", "sentence-transformers", "torch", "llama_cpp_python", "onnxruntime"):
         try:
             versions[package] = importlib.metadata.version(package)

@@ -59,8 +59,12 @@ class GoldItem(BaseModel):
 
 
 def normalize_for_match(text: str) -> str:
-    """NFKC, whitespace collapsed, lowercased: how evidence quotes are compared with chunk text."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
+    """NFKC, whitespace collapsed, lowercased: how evidence quotes are compared with chunk text.
+
+    ``|`` counts as whitespace: the PDF loader writes table cells as ``a | b``, while gold quotes
+    are pypdf's raw text (``a b``).
+    """
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).replace("|", " ")).strip().lower()
 
 
 def contains_evidence(text: str, evidence: str | None) -> bool:

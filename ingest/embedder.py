@@ -26,6 +26,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+#: Torch threads for small calls (a query, an answer's few sentences). They gain little from
+#: intra-op threads, and on a busy 2-core machine OpenMP's thread barriers made a query 10-100x
+#: slower (benchmarks/, load 10: 0.3-2.2 s with 2 threads, 17-170 ms with 1).
+SMALL_CALL_TORCH_THREADS = 1
+#: Calls with at most this many texts count as small; ingest batches keep all torch threads.
+SMALL_CALL_TEXTS = 8
+
 
 class EmbeddingModelError(RuntimeError):
     """The embedding model cannot be found or loaded; the message says how to fix it."""
@@ -89,14 +96,22 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        import torch
+
         with self._lock:
-            vectors = self._model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            previous = torch.get_num_threads()
+            if len(texts) <= SMALL_CALL_TEXTS:
+                torch.set_num_threads(SMALL_CALL_TORCH_THREADS)
+            try:
+                vectors = self._model.encode(
+                    texts,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            finally:
+                torch.set_num_threads(previous)
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -44,6 +44,7 @@ def test_chunk_hits_become_document_hits() -> None:
 def test_evidence_matching_rules() -> None:
     assert contains_evidence("The  ﬁrst\nZone was BUILT in 1980.", "first zone was built")
     assert not contains_evidence("unrelated text", "first zone")
+    assert contains_evidence("Volume | 16,974 | 10,403\n", "Volume 16,974 10,403")  # table cells
     # A chunk border that cuts the quote: each chunk holding a half is relevant.
     chunks = [("c1", "intro. The 2016 G20 Summit in Hangzhou"), ("c2", "in Hangzhou facilitated the adoption of it")]
     assert relevant_chunks("The 2016 G20 Summit in Hangzhou facilitated the adoption", chunks) == ["c1", "c2"]

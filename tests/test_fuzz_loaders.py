@@ -134,9 +134,7 @@ def test_fuzzed_files_load_or_raise_loader_error(suffix: str, tmp_path: Path) ->
 
     check()
     assert FUZZ_COUNTS[suffix] - before >= min(FUZZ_EXAMPLES, 50)  # the fuzz really ran
-    record_figures(
-        f"fuzz{suffix}", {"cases": FUZZ_COUNTS[suffix] - before, "outcomes_so_far": dict(FUZZ_OUTCOMES)}
-    )
+    record_figures(f"fuzz{suffix}", {"cases": FUZZ_COUNTS[suffix] - before, "outcomes_so_far": dict(FUZZ_OUTCOMES)})
 
 
 def test_seeds_are_valid_documents(tmp_path: Path) -> None:
@@ -200,9 +198,7 @@ def test_ingest_of_a_hostile_folder_reports_each_file_and_exits_1(tmp_path: Path
         (corpus / name).write_bytes(data)
     settings_obj = make_settings(tmp_path / "data", corpus)
     env = settings_env(settings_obj)
-    env.update(
-        ZONEQA_LIMITS__MAX_PDF_PAGES="3", ZONEQA_LIMITS__MAX_FILE_BYTES="10000", ZONEQA_LIMITS__MAX_CHARS="5000"
-    )
+    env.update(ZONEQA_LIMITS__MAX_PDF_PAGES="3", ZONEQA_LIMITS__MAX_FILE_BYTES="10000", ZONEQA_LIMITS__MAX_CHARS="5000")
     done = subprocess.run(
         [sys.executable, "-m", "rag.cli", "ingest"],
         env=env,

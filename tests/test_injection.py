@@ -127,7 +127,9 @@ def test_gold_answers_are_unchanged_and_safe(default_pipeline: Any, injected_pip
             continue
         assert not {c.source for c in injected.citations} & injected_names
         CASES["gold unchanged"] += 1
-    record_figures("injection.gold", {"questions": len(gold_facts(GOLD_QUESTIONS)), "unchanged": CASES["gold unchanged"]})
+    record_figures(
+        "injection.gold", {"questions": len(gold_facts(GOLD_QUESTIONS)), "unchanged": CASES["gold unchanged"]}
+    )
     assert not changed, "\n".join(changed)
     assert CASES["gold unchanged"] >= GOLD_QUESTIONS
 
@@ -158,7 +160,7 @@ def test_tiny_llm_does_not_leak_the_system_prompt(injected_settings: Settings) -
         model = smollm_path()
     except GeneratorError as error:
         pytest.skip(str(error))
-    llamacpp = injected_settings.llamacpp.model_copy(update={"model_path": model, "max_tokens": 64})
+    llamacpp = injected_settings.llamacpp.model_copy(update={"model_path": model, "max_tokens": 32, "n_threads": 2})
     settings = injected_settings.model_copy(update={"generator": "llamacpp", "llamacpp": llamacpp})
     pipeline = RagPipeline.from_settings(settings)
     known = {record.source for record in pipeline.searcher.store.documents()}

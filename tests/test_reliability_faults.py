@@ -32,7 +32,7 @@ UPLOAD_PAGES = 8
 SETTLE_SECONDS = 90.0  # bound on every "wait until" below
 KILL_DELAY_SECONDS = 0.3  # after the upload is on disk: its ingest is under way
 TIMEOUT = httpx.Timeout(180.0)
-QUESTION = "What does the SEZ alliance in Qianhai do?"
+QUESTION = "Which organisations initiated the special economic zone alliance?"
 SMALL_DOC = "sez-alliance-qianhai-2020.txt"
 
 
@@ -106,7 +106,11 @@ def test_sigkill_during_upload_leaves_the_file_fully_in_or_out(ingested_settings
         def upload() -> None:
             try:
                 replies.append(
-                    httpx.post(f"{server.url}/documents", files={"file": (UPLOAD_NAME, pdf, "application/pdf")}, timeout=TIMEOUT)
+                    httpx.post(
+                        f"{server.url}/documents",
+                        files={"file": (UPLOAD_NAME, pdf, "application/pdf")},
+                        timeout=TIMEOUT,
+                    )
                 )
             except httpx.HTTPError as error:  # expected: the server dies mid-request
                 replies.append(error)
@@ -131,10 +135,16 @@ def test_sigkill_during_upload_leaves_the_file_fully_in_or_out(ingested_settings
         else:  # fully out: no chunk left behind (the startup recovery removes an interrupted write)
             state = "out"
             poll(lambda: chunks_in_store(settings, UPLOAD_NAME) == 0, SETTLE_SECONDS, "no orphan chunks")
-            hits = httpx.post(f"{server.url}/search", json={"query": "tenth anniversary pilot free trade zones", "top_k": 20}, timeout=TIMEOUT)
+            hits = httpx.post(
+                f"{server.url}/search",
+                json={"query": "tenth anniversary pilot free trade zones", "top_k": 20},
+                timeout=TIMEOUT,
+            )
             assert UPLOAD_NAME not in {hit["source"] for hit in hits.json()["results"]}
             # A retry of the upload brings it in, even though the crash left its file on disk.
-            retry = httpx.post(f"{server.url}/documents", files={"file": (UPLOAD_NAME, pdf, "application/pdf")}, timeout=TIMEOUT)
+            retry = httpx.post(
+                f"{server.url}/documents", files={"file": (UPLOAD_NAME, pdf, "application/pdf")}, timeout=TIMEOUT
+            )
             assert retry.status_code == 201, retry.text
             assert retry.json()["chunks"] == expected_chunks
             assert chunks_in_store(settings, UPLOAD_NAME) == expected_chunks
@@ -202,7 +212,8 @@ def test_chroma_outage_gives_503_then_service_resumes(
     env.update(ZONEQA_API_KEYS="", ZONEQA_ADMIN_KEYS="", ZONEQA_API__RATE_LIMIT_PER_MINUTE="100000")
     with ApiServer(env) as server, httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
         assert http.get("/readyz").status_code == 200
-        assert http.post("/ask", json={"question": QUESTION}).status_code == 200
+        before = http.post("/ask", json={"question": QUESTION})
+        assert before.status_code == 200, before.text
 
         _stop(processes[0])
         down_ready = http.get("/readyz")
@@ -218,7 +229,8 @@ def test_chroma_outage_gives_503_then_service_resumes(
         started = time.monotonic()
         poll(lambda: http.get("/readyz").status_code == 200, SETTLE_SECONDS, "readiness after Chroma returns")
         resumed = http.post("/ask", json={"question": QUESTION})
-        assert resumed.status_code == 200 and resumed.json()["answerable"], resumed.text
+        assert resumed.status_code == 200, resumed.text
+        assert resumed.json()["answer"] == before.json()["answer"]  # the same index, the same answer
         record_figures(
             "chroma_outage",
             {
@@ -264,4 +276,7 @@ def test_corrupt_model_is_a_clear_error_at_start(ingested_settings: Settings, tm
             detail = response.json()["detail"]
             assert detail.startswith("The answer generator cannot be loaded") and "sha256 mismatch" in detail
         assert "Traceback" not in server.log()
-        record_figures("corrupt_model", {"cli_exit": done.returncode, "readyz": ready.status_code, "detail": ready.json()["detail"][:200]})
+        record_figures(
+            "corrupt_model",
+            {"cli_exit": done.returncode, "readyz": ready.status_code, "detail": ready.json()["detail"][:200]},
+        )

@@ -69,7 +69,9 @@ def _one(http: httpx.Client, route: str, body: dict[str, object]) -> Outcome:
     except httpx.HTTPError as error:
         return Outcome(route, 0, time.perf_counter() - started, detail=f"{type(error).__name__}: {error}")
     detail = "" if response.status_code == 200 else response.text[:300]
-    return Outcome(route, response.status_code, time.perf_counter() - started, response.headers.get("Retry-After"), detail)
+    return Outcome(
+        route, response.status_code, time.perf_counter() - started, response.headers.get("Retry-After"), detail
+    )
 
 
 @pytest.mark.slow  # a minute of load by default
