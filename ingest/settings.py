@@ -236,3 +236,9 @@ def settings_reference() -> list[tuple[str, str, str]]:
 
     walk(Settings, "ZONEQA_")
     return rows
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the README's configuration table rows
+    for env_name, default_value, help_text in settings_reference():
+        shown = f"`{default_value}`" if default_value else ""
+        print(f"| `{env_name}` | {shown} | {help_text} |")
