@@ -137,7 +137,7 @@ def test_llm_queue_is_bounded_and_answers_503_with_retry_after(ingested_settings
     env = settings_env(ingested_settings.model_copy(update={"generator": "llamacpp"}))
     env.update(
         ZONEQA_LLAMACPP__MODEL_PATH=str(model),
-        ZONEQA_LLAMACPP__MAX_TOKENS="48",
+        ZONEQA_LLAMACPP__MAX_TOKENS="16",
         ZONEQA_API__GENERATION_QUEUE=str(GATE_QUEUE),
         ZONEQA_API__GENERATION_WAIT_SECONDS=str(GATE_WAIT_SECONDS),
         ZONEQA_API__RATE_LIMIT_PER_MINUTE=NO_RATE_LIMIT,
