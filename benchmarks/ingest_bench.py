@@ -34,6 +34,7 @@ RAW_BASELINE_TEXTS = 128
 
 def write_scifact_corpus(folder: Path, limit: int | None) -> dict[str, str]:
     """One ``<doc_id>.txt`` per abstract (title, blank line, text); returns file name → doc id."""
+    shutil.rmtree(folder, ignore_errors=True)  # a previous run's (larger) corpus must not linger
     folder.mkdir(parents=True, exist_ok=True)
     names: dict[str, str] = {}
     with (SCIFACT_DIR / "corpus.jsonl").open(encoding="utf-8") as handle:

@@ -23,9 +23,10 @@ PDF = "ftz-tenth-anniversary-pei-2024.pdf"
 FACT_IDS = [
     "fact-001",
     "fact-002",
-    "fact-005",
     "fact-006",
-    "fact-007",  # the PDF
+    "fact-007",
+    "fact-008",
+    "fact-009",  # the PDF
     "fact-063",
     "fact-064",
     "fact-065",
