@@ -13,6 +13,7 @@ import importlib.resources
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +33,9 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 SMALL_CALL_TORCH_THREADS = 1
 #: Calls with at most this many texts count as small; ingest batches keep all torch threads.
 SMALL_CALL_TEXTS = 8
+#: Recent query vectors kept per embedder: /ask embeds the question for retrieval and again for
+#: evidence selection, and popular questions repeat.
+QUERY_CACHE_SIZE = 256
 
 
 class EmbeddingModelError(RuntimeError):
@@ -84,6 +88,8 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_embedding_dimension() or 0)
         # torch releases the GIL in matmuls but a model is not meant for concurrent encode calls.
         self._lock = threading.Lock()
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
@@ -115,7 +121,17 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        with self._query_cache_lock:
+            cached = self._query_cache.get(text)
+            if cached is not None:
+                self._query_cache.move_to_end(text)
+                return cached.copy()
+        vector = self.embed_documents([text])[0]
+        with self._query_cache_lock:
+            self._query_cache[text] = vector
+            while len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vector.copy()
 
 
 _shared: dict[tuple[str, int, int], SentenceTransformerEmbedder] = {}
