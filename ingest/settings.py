@@ -83,7 +83,7 @@ class RetrievalSettings(BaseModel):
 class EvidenceSettings(BaseModel):
     """Sentence-level evidence selection and refusal gate."""
 
-    max_sentences: int = Field(6, ge=1, le=30, description="Evidence sentences shown to the generator.")
+    max_sentences: int = Field(5, ge=1, le=30, description="Evidence sentences shown to the generator.")
     max_candidates: int = Field(
         40, ge=1, le=500, description="Sentences embedded per question (the lexically best, then by rank)."
     )

@@ -22,7 +22,7 @@ from typing import Literal
 from ingest.lexical import content_terms
 from ingest.settings import Settings
 from ingest.store import ChromaStore
-from rag.citations import CitationChecker, SupportJudge
+from rag.citations import MARKER, CitationChecker, SupportJudge, parse_markers
 from rag.condense import condense_question
 from rag.evidence import Evidence, EvidenceSelector
 from rag.generators import Generator, build_generator
@@ -170,6 +170,9 @@ class RagPipeline:
             yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)
             return
         checked = self.checker.check(raw, evidence)
+        if not checked.text and (cited := self._only_markers(raw, evidence)):
+            # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
+            checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence)
         clock.lap("check")
         if not checked.text:
             yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)
@@ -206,6 +209,14 @@ class RagPipeline:
         return [word for word in named if (terms := content_terms(word)) and not all(index.knows(t) for t in terms)]
 
     # ---- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _only_markers(raw: str, evidence: Sequence[Evidence]) -> list[Evidence]:
+        """The evidence named by an output that is nothing but markers (e.g. "[1]"), else []."""
+        if MARKER.sub("", raw).strip(" .\n"):
+            return []
+        wanted = set(parse_markers(raw))
+        return [item for item in evidence if item.n in wanted]
+
     def _max_tokens(self) -> int:
         if self.settings.generator == "openai":
             return self.settings.openai.max_tokens
