@@ -214,7 +214,8 @@ class StructuredChunker:
             return []
         carried: list[_Piece] = []
         for piece in reversed(chunk_pieces):
-            if not piece.repeatable or tokens.count(piece.start, (carried[-1] if carried else piece).end) > self.overlap_tokens:
+            span_end = (carried[-1] if carried else piece).end
+            if not piece.repeatable or tokens.count(piece.start, span_end) > self.overlap_tokens:
                 break
             carried.insert(0, piece)
             if len(carried) == len(chunk_pieces) - 1:

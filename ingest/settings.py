@@ -87,6 +87,9 @@ class EvidenceSettings(BaseModel):
     max_candidates: int = Field(
         40, ge=1, le=500, description="Sentences embedded per question (the lexically best, then by rank)."
     )
+    max_prompt_tokens: int = Field(
+        560, ge=100, le=8000, description="LLM prompt budget: the weakest evidence is left out beyond it."
+    )
     min_sentence_chars: int = Field(20, ge=1, description="Shorter sentences are ignored as evidence.")
     lexical_weight: float = Field(0.35, ge=0.0, le=1.0, description="Share of lexical overlap in a sentence score.")
     # Calibrated on the gold set (`zoneqa eval calibrate`): at 0.50, 95% of answerable questions pass

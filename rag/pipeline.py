@@ -25,7 +25,7 @@ from ingest.store import ChromaStore
 from rag.citations import MARKER, CitationChecker, SupportJudge, parse_markers
 from rag.condense import condense_question
 from rag.evidence import Evidence, EvidenceSelector
-from rag.generators import Generator, build_generator
+from rag.generators import ChatMessage, Generator, build_generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.prompts import REFUSAL_SENTINEL, answer_messages
 from rag.retriever import HybridSearcher, RetrievedChunk
@@ -147,8 +147,7 @@ class RagPipeline:
         prompt_tokens: int | None = None
         pieces: list[str] = []
         if self.generator.uses_llm:
-            messages = answer_messages(question_used, evidence)
-            prompt_tokens = self.generator.count_tokens(messages[0]["content"] + messages[1]["content"])
+            messages, prompt_tokens = self._fit_prompt(question_used, evidence)
             stream = self.generator.stream(messages, max_tokens=self._max_tokens())
         else:
             extractive = self.generator if isinstance(self.generator, ExtractiveGenerator) else ExtractiveGenerator()
@@ -209,6 +208,19 @@ class RagPipeline:
         return [word for word in named if (terms := content_terms(word)) and not all(index.knows(t) for t in terms)]
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _fit_prompt(self, question: str, evidence: list[Evidence]) -> tuple[list[ChatMessage], int]:
+        """The answer prompt within the token budget: the weakest evidence is left out first.
+
+        A small prompt is what makes a CPU answer in seconds (prompt processing dominates).
+        """
+        kept = list(evidence)
+        while True:
+            messages = answer_messages(question, kept)
+            tokens = self.generator.count_tokens(messages[0]["content"] + messages[1]["content"])
+            if tokens <= self.settings.evidence.max_prompt_tokens or len(kept) <= 1:
+                return messages, tokens
+            kept.remove(min(kept, key=lambda item: item.score))
+
     @staticmethod
     def _only_markers(raw: str, evidence: Sequence[Evidence]) -> list[Evidence]:
         """The evidence named by an output that is nothing but markers (e.g. "[1]"), else []."""
