@@ -107,6 +107,7 @@ class RandomSearcher:
     def __init__(self, real: Any) -> None:
         self.embedder = real.embedder
         self.store = real.store
+        self.lexical = real.lexical  # the vocabulary still answers "is this name in the corpus?"
         self._chunks = [chunk for ids, _t, _m in real.store.iter_chunks() for chunk in real.store.get_chunks(ids)]
         self._random = random.Random(7)
 
