@@ -46,6 +46,15 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, process: subp
     raise TimeoutError(f"{what} not ready after {timeout}s")
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides: Any) -> Settings:
     """Settings for a test: its own data dir (and corpus dir), everything else default."""
     return Settings(data_dir=data_dir, corpus_dir=corpus_dir or CORPUS_DIR, **overrides)
@@ -133,11 +142,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
         )
         yield f"127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 

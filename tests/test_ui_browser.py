@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import PDF_NAME, free_port, wait_for
+from conftest import PDF_NAME, free_port, stop_process, wait_for
 from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 from test_ui_apptest import G20_QUESTION, REFUSAL_QUESTION
 
@@ -51,11 +51,7 @@ def ui_url(api_server: ApiServer) -> Iterator[str]:
                  UI_START_SECONDS, "Streamlit UI", process)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 @pytest.fixture()
