@@ -88,10 +88,18 @@ def test_upload_through_one_process_is_seen_by_the_other(two_processes: tuple[An
 
         poll(lambda: DOC_NAME in documents(b), "B listing A's upload")
         poll(lambda: DOC_NAME in sources_found(b, RARE_WORD), "B's /search finding A's upload")
-        # The rare word is a BM25-only signal: B's own BM25 copy (its data dir) must contain it.
-        lexical = BM25Index.load(settings_b.bm25_dir)
-        source_of = dict(zip(lexical.ids, lexical.sources, strict=True))
-        assert {source_of[chunk_id] for chunk_id, _score in lexical.search(RARE_WORD, k=3)} == {DOC_NAME}
+        # Dense search may find the upload first; B's own BM25 copy (in its data dir) must follow
+        # once B notices the new version stamp (checked at most every bm25_reload_seconds).
+        def bm25_of_b_finds_it() -> bool:
+            sources_found(b, RARE_WORD)  # a search makes B check the version stamp
+            try:
+                lexical = BM25Index.load(settings_b.bm25_dir)
+            except (OSError, ValueError):  # B is swapping in its new copy right now
+                return False
+            source_of = dict(zip(lexical.ids, lexical.sources, strict=True))
+            return {source_of[chunk_id] for chunk_id, _score in lexical.search(RARE_WORD, k=3)} == {DOC_NAME}
+
+        poll(bm25_of_b_finds_it, "B's own BM25 index containing A's upload")
 
         deleted = b.delete(f"/documents/{DOC_NAME}")
         assert deleted.status_code == 200, deleted.text
