@@ -51,6 +51,16 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# A real passage of the default corpus, for the OpenAPI examples.
+EXAMPLE_TITLE = (
+    "The Tenth Anniversary of Free Trade Pilot Zones in China: Fundamental Experiences and Enhancement Strategies"
+)
+EXAMPLE_QUOTE = (
+    "The 2016 G20 Summit in Hangzhou facilitated the adoption of the “G20 Global Investment Principles”, "
+    "laying the foundation for the World Trade Organization’s (WTO) Investment Facilitation Initiative in 2017."
+)
+EXAMPLE_LEAD = "... propelled the 21 members to reach the “APEC Beijing Roadmap for an Asia-Pacific FTA”. "
+
 class AskRequest(BaseModel):
     """A question, optionally with the conversation so far and a restriction to some documents."""
 
@@ -131,12 +141,12 @@ class SearchResponse(BaseModel):
                 {
                     "results": [
                         {
-                            "chunk_id": "ftz-tenth-anniversary-pei-2024.pdf#12",
+                            "chunk_id": "5d1c0c3e9a7b4f2e8c6a1b0d9e8f7a6b",
                             "source": "ftz-tenth-anniversary-pei-2024.pdf",
-                            "title": "China's Pilot Free Trade Zones at Ten",
-                            "page": 4,
-                            "section": "The negative list",
-                            "text": "The negative list shrank from 190 items in 2013 to 27 in 2021.",
+                            "title": EXAMPLE_TITLE,
+                            "page": 5,
+                            "section": "1. Basic Practice and Main Experiences of China’s FTZs",
+                            "text": EXAMPLE_QUOTE,
                             "score": 0.0325,
                         }
                     ]

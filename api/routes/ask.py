@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import JsonBody, KeyDep, PipelineDep, StateDep
 from api.errors import JSON_BODY_ERRORS, index_unavailable_detail
 from api.metrics import ApiMetrics
-from api.models import Answer, AskRequest
+from api.models import EXAMPLE_LEAD, EXAMPLE_QUOTE, EXAMPLE_TITLE, Answer, AskRequest
 from api.routes.common import check_sources, guarded
 from api.services import IndexUnavailableError, PipelineHolder
 from rag.generators import GeneratorError
@@ -24,25 +24,25 @@ logger = logging.getLogger("zoneqa.api")
 router = APIRouter(tags=["answers"])
 
 _ANSWER_EXAMPLE = {
-    "answer": "Hangzhou hosted the 2016 G20 summit [1].",
+    "answer": EXAMPLE_QUOTE[:-1] + " [1].",
     "citations": [
         {
             "n": 1,
             "source": "ftz-tenth-anniversary-pei-2024.pdf",
-            "title": "China's Pilot Free Trade Zones at Ten",
-            "page": 3,
-            "section": "Introduction",
-            "chunk_id": "ftz-tenth-anniversary-pei-2024.pdf#7",
-            "quote": "The 2016 G20 summit was held in Hangzhou.",
-            "score": 0.81,
-            "passage": "... The 2016 G20 summit was held in Hangzhou. ...",
-            "quote_start": 4,
-            "quote_end": 45,
+            "title": EXAMPLE_TITLE,
+            "page": 5,
+            "section": "1. Basic Practice and Main Experiences of China’s FTZs",
+            "chunk_id": "5d1c0c3e9a7b4f2e8c6a1b0d9e8f7a6b",
+            "quote": EXAMPLE_QUOTE,
+            "score": 1.0,
+            "passage": EXAMPLE_LEAD + EXAMPLE_QUOTE,
+            "quote_start": len(EXAMPLE_LEAD),
+            "quote_end": len(EXAMPLE_LEAD) + len(EXAMPLE_QUOTE),
         }
     ],
     "answerable": True,
-    "question_used": "Which city hosted the 2016 G20 summit?",
-    "timings_ms": {"retrieve": 35.2, "total": 120.4},
+    "question_used": "Which city hosted the 2016 G20 summit that adopted the G20 Global Investment Principles?",
+    "timings_ms": {"condense": 0.0, "retrieve": 35.2, "select": 48.1, "generate": 0.1, "check": 20.3, "total": 104.0},
     "model": "extractive",
     "closest_documents": [],
     "prompt_tokens": None,
