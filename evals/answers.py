@@ -390,8 +390,13 @@ def evaluate_answers(
     searcher: Any | None = None,
     include_naive: bool = True,
     progress: ProgressHook | None = None,
+    on_result: Callable[[ItemResult], None] | None = None,
 ) -> AnswerEvalResult:
-    """Run ZoneQA (and the naive baseline) over the gold set and score answers and citations."""
+    """Run ZoneQA (and the naive baseline) over the gold set and score answers and citations.
+
+    ``on_result`` sees each item's result as soon as it is scored (the CLI appends it to
+    ``per_question.jsonl``, so an interrupted hour-long LLM run keeps what it measured).
+    """
     from rag.generators import build_generator
     from rag.pipeline import RagPipeline
     from rag.retriever import HybridSearcher
@@ -404,11 +409,20 @@ def evaluate_answers(
     pipeline = RagPipeline(run_settings, active_searcher, llm)  # type: ignore[arg-type]
     support = make_judge(judge, run_settings, llm if generator == "llamacpp" else None)
     naive = NaiveBaseline(run_settings, llm) if include_naive else None
+    # One system over all items, then the other: interleaving them would evict each other's
+    # prompt prefix from llama.cpp's KV cache and slow both below what a real server sees.
+    runners: list[tuple[str, Callable[[GoldItem], ItemResult]]] = [
+        ("zoneqa", lambda item: run_zoneqa(pipeline, item, support))
+    ]
+    if naive is not None:
+        runners.append(("naive", lambda item: naive.run(item, support)))
     results: list[ItemResult] = []
-    for number, item in enumerate(items, start=1):
-        results.append(run_zoneqa(pipeline, item, support))
-        if naive is not None:
-            results.append(naive.run(item, support))
-        if progress:
-            progress(f"answers/{generator}", number, len(items))
+    for system, run in runners:
+        for number, item in enumerate(items, start=1):
+            result = run(item)
+            results.append(result)
+            if on_result:
+                on_result(result)
+            if progress:
+                progress(f"answers/{generator}/{system}", number, len(items))
     return summarise(results, generator, judge, time.perf_counter() - started)

@@ -109,9 +109,16 @@ def answers(
     limit: Annotated[int | None, typer.Option(help="Only the first N gold items.")] = None,
     out: Annotated[Path | None, typer.Option(help="Report folder (default: evals/reports/<timestamp>).")] = None,
     ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
+    baseline: Annotated[bool, typer.Option(help="Also run the naive LangChain baseline on every item.")] = True,
 ) -> None:
-    """Answer accuracy, ALCE citation recall/precision, refusals, latency; ZoneQA vs the naive baseline."""
-    from evals.answers import GeneratorName, JudgeName, evaluate_answers
+    """Answer accuracy, ALCE citation recall/precision, refusals, latency; ZoneQA vs the naive baseline.
+
+    Each item's result is appended to ``per_question.jsonl`` as soon as it is scored, so an
+    interrupted run keeps what it measured.
+    """
+    import json
+
+    from evals.answers import GeneratorName, ItemResult, JudgeName, evaluate_answers
     from evals.report import settings_summary, write_answer_report
 
     if generator not in ("extractive", "llamacpp", "openai"):
@@ -119,15 +126,25 @@ def answers(
     if judge not in ("lexical", "llm"):
         raise typer.BadParameter("judge must be lexical or llm")
     settings = _settings(ingest)
+    folder = _report_dir(out)
+    partial = folder / "per_question.jsonl"
+    partial.write_text("")
+
+    def keep(item_result: ItemResult) -> None:
+        with partial.open("a") as stream:
+            stream.write(json.dumps(item_result.row()) + "\n")
+
     with _progress() as progress:
         result = evaluate_answers(
             settings,
             generator=cast("GeneratorName", generator),
             judge=cast("JudgeName", judge),
             limit=limit,
+            include_naive=baseline,
             progress=progress,
+            on_result=keep,
         )
-    folder = write_answer_report(result, _report_dir(out), settings_summary(settings))
+    write_answer_report(result, folder, settings_summary(settings))
     for system, values in result.metrics.items():
         shown = {k: round(v, 3) for k, v in values.items() if v is not None and not k.startswith("latency")}
         typer.echo(f"{system:7} {shown}")

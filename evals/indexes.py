@@ -167,7 +167,7 @@ class SciFactIndex:
                 for chunk in chunker.split(scifact_document(doc_id, doc.title, doc.text)):
                     stored["ids"].append(chunk.chunk_id)
                     stored["sources"].append(chunk.source)
-                    stored["texts"].append(chunk.text)
+                    stored["texts"].append(chunk.indexed_text)
                 if progress and number % 500 == 0:
                     progress("chunk", number, len(doc_ids))
             chunks_path.write_text(json.dumps(stored))
@@ -277,20 +277,23 @@ class NaiveIndex:
         vectors = _embed_all(embedder, [chunk.text for chunk in all_chunks], "embed naive", progress)
         index = cls(settings)
         offset = 0
+        group: list[tuple[DocumentRecord, Sequence[Chunk], np.ndarray]] = []
         for number, (document, chunks) in enumerate(chunked, start=1):
-            if not chunks:
-                continue
-            record = DocumentRecord(
-                source=document.source,
-                title=document.title,
-                sha256=document.sha256,
-                chunks=len(chunks),
-                chunking="naive-1000-200",
-            )
-            index.store.replace_document(record, chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
-            if progress and (number % 100 == 0 or number == len(chunked)):
-                progress("store naive", number, len(chunked))
+            if chunks:
+                record = DocumentRecord(
+                    source=document.source,
+                    title=document.title,
+                    sha256=document.sha256,
+                    chunks=len(chunks),
+                    chunking="naive-1000-200",
+                )
+                group.append((record, chunks, vectors[offset : offset + len(chunks)]))
+                offset += len(chunks)
+            if sum(len(c) for _r, c, _v in group) >= index.store.max_batch or number == len(chunked):
+                index.store.replace_documents(group)  # grouped: one Chroma batch, not five calls a file
+                group = []
+                if progress:
+                    progress("store naive", number, len(chunked))
         _mark_built(folder, signature, chunks=len(all_chunks))
         return index
 

@@ -3,7 +3,8 @@
 Blocks (paragraphs, headings, tables) are packed whole into chunks of at most
 ``chunk_tokens`` tokens of the embedding model's tokenizer. A block that is too big on its own
 is cut at sentence ends (paragraphs) or between rows (tables; the caption stays with the first
-rows); a heading always travels with the text after it. A new chunk repeats the last sentences
+rows, and every later chunk of the table carries them as ``Chunk.context``); a heading always
+travels with the text after it. A new chunk repeats the last sentences
 of the previous one, up to ``overlap_tokens``. Every chunk is a contiguous character span of the
 document text, so offsets, pages and quotes stay exact.
 
@@ -127,6 +128,7 @@ class StructuredChunker:
                     page_end=doc.page_at(end - 1),
                     section=block.section,
                     page_spans=doc.page_spans(start, end),
+                    context=_table_context(doc, block, start),
                 )
             )
         return _dedupe_ids(chunks)
@@ -221,6 +223,13 @@ class StructuredChunker:
             if len(carried) == len(chunk_pieces) - 1:
                 break
         return carried
+
+
+def _table_context(doc: LoadedDocument, block: Block, chunk_start: int) -> str:
+    """Caption and header row of the table a chunk continues (it starts after the header), else ""."""
+    if block.kind != "table" or not block.rows or chunk_start < block.rows[0][1]:
+        return ""
+    return doc.text[block.start : block.rows[0][1]].strip()
 
 
 def _dedupe_ids(chunks: list[Chunk]) -> list[Chunk]:

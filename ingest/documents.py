@@ -115,6 +115,15 @@ class Chunk:
     # (offset within ``text``, page) for every page the chunk touches; lets a quoted sentence
     # inside the chunk be mapped to its exact page.
     page_spans: list[tuple[int, int]] = field(default_factory=list)
+    # The caption and header row of the table this chunk continues ("" otherwise). Not part of
+    # ``text`` (which stays a verbatim span of the document), but embedded, indexed and shown to
+    # readers with it, so "2014 | 19,011,072 | ..." is found and understood as world goods exports.
+    context: str = ""
+
+    @property
+    def indexed_text(self) -> str:
+        """What is embedded and BM25-indexed: the context (if any), then the text."""
+        return with_context(self.text, self.context)
 
     def metadata(self) -> dict[str, Any]:
         """Flat metadata for Chroma (no ``None`` values: Chroma rejects them)."""
@@ -130,6 +139,7 @@ class Chunk:
             "page_end": self.page_end if self.page_end is not None else -1,
             "section": self.section or "",
             "page_spans": json.dumps(self.page_spans),
+            "context": self.context,
         }
         return meta
 
@@ -151,6 +161,7 @@ class Chunk:
             page_end=page_end if page_end >= 0 else None,
             section=str(meta.get("section") or "") or None,
             page_spans=[tuple(item) for item in json.loads(str(meta.get("page_spans") or "[]"))],  # type: ignore[misc]
+            context=str(meta.get("context") or ""),
         )
 
     def page_at(self, offset: int) -> int | None:
@@ -160,6 +171,11 @@ class Chunk:
             if span_offset <= offset:
                 page = span_page
         return page
+
+
+def with_context(text: str, context: str) -> str:
+    """``context`` (a table's caption and header) on its own line before ``text``, when there is one."""
+    return f"{context}\n{text}" if context else text
 
 
 class LoaderError(Exception):

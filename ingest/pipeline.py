@@ -26,7 +26,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from ingest.chunker import StructuredChunker, TokenCounter
-from ingest.documents import Chunk, LoadedDocument, LoaderError
+from ingest.documents import Chunk, LoadedDocument, LoaderError, with_context
 from ingest.embedder import Embedder, get_embedder
 from ingest.lexical import BM25Index
 from ingest.settings import Settings
@@ -135,7 +135,7 @@ class Ingestor:
     def chunking_signature(self) -> str:
         """Changes when chunks would come out differently, forcing a re-ingest of every file."""
         chunking = self.settings.chunking
-        return f"{self.settings.embedding.model}|{chunking.chunk_tokens}|{chunking.overlap_tokens}|v2"
+        return f"{self.settings.embedding.model}|{chunking.chunk_tokens}|{chunking.overlap_tokens}|v3"
 
     # ---- the run -----------------------------------------------------------------------------
     def scan(self) -> dict[str, Path]:
@@ -210,7 +210,8 @@ class Ingestor:
         sources: list[str] = []
         for batch_ids, batch_texts, metas in self.store.iter_chunks():
             ids.extend(batch_ids)
-            texts.extend(batch_texts)
+            contexts = (str(meta.get("context") or "") for meta in metas)
+            texts.extend(with_context(text, context) for text, context in zip(batch_texts, contexts, strict=True))
             sources.extend(str(meta.get("source", "")) for meta in metas)
         self._start("index", len(ids))
         BM25Index.build(ids, texts, sources, version=version).save(self.settings.bm25_dir)
@@ -263,7 +264,7 @@ class Ingestor:
         batch = max(self.settings.embedding.batch_size * 4, 1)
         # Batches span documents: many small files (abstracts, web pages) embedded one file per
         # call ran 3-4x slower (tiny batches; measured in benchmarks/, SciFact).
-        all_texts = [chunk.text for _doc, chunks in loaded for chunk in chunks]
+        all_texts = [chunk.indexed_text for _doc, chunks in loaded for chunk in chunks]
         parts: list[np.ndarray] = []
         with self._timed("embed", report):
             for start in range(0, len(all_texts), batch):
@@ -285,7 +286,14 @@ class Ingestor:
     ) -> None:
         self._start("write", len(loaded))
         with self._timed("write", report):
+            # Files are written in groups of up to one Chroma batch of chunks: per-file writes cost
+            # five Chroma calls each, which dominated ingesting many small files.
+            group: list[tuple[DocumentRecord, list[Chunk], np.ndarray]] = []
+            outcomes: list[FileOutcome] = []
             for (doc, chunks), doc_vectors in zip(loaded, vectors, strict=True):
+                if group and sum(len(c) for _r, c, _v in group) + len(chunks) > self.store.max_batch:
+                    self._write_group(group, outcomes, report)
+                    group, outcomes = [], []
                 record = DocumentRecord(
                     source=doc.source,
                     title=doc.title,
@@ -297,12 +305,22 @@ class Ingestor:
                     date=doc.date,
                     ingested_at=time.time(),
                 )
-                self.store.replace_document(record, chunks, doc_vectors)
+                group.append((record, chunks, doc_vectors))
                 status: Status = "updated" if doc.source in records else "added"
-                reason = "; ".join(doc.warnings)
-                report.outcomes.append(FileOutcome(doc.source, status, len(chunks), reason))
-                report.chunks_written += len(chunks)
-                self._advance("write")
+                outcomes.append(FileOutcome(doc.source, status, len(chunks), "; ".join(doc.warnings)))
+            self._write_group(group, outcomes, report)
+
+    def _write_group(
+        self,
+        group: list[tuple[DocumentRecord, list[Chunk], np.ndarray]],
+        outcomes: list[FileOutcome],
+        report: IngestReport,
+    ) -> None:
+        """Write a group of files; their outcomes are reported only once the write succeeded."""
+        self.store.replace_documents(group)
+        report.outcomes.extend(outcomes)
+        report.chunks_written += sum(len(chunks) for _record, chunks, _vectors in group)
+        self._advance("write", len(group))
 
     # ---- progress helpers --------------------------------------------------------------------
     def _start(self, phase: str, total: int) -> None:

@@ -118,23 +118,52 @@ class ChromaStore:
             raise StoreUnavailableError(f"Cannot open the Chroma collection {settings.collection!r}: {exc}") from exc
 
     # ---- writes -----------------------------------------------------------------------------
+    @property
+    def max_batch(self) -> int:
+        """The most records Chroma accepts in one write call."""
+        return self._max_batch
+
     def replace_document(self, record: DocumentRecord, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Make ``chunks`` the whole content of ``record.source``; the record is written last."""
-        if len(chunks) != len(vectors):
-            raise ValueError("one vector per chunk is required")
-        self._documents.delete(ids=[record.source])
-        self._chunks.delete(where={"source": record.source})
+        self.replace_documents([(record, chunks, vectors)])
+
+    def replace_documents(self, documents: Sequence[tuple[DocumentRecord, Sequence[Chunk], np.ndarray]]) -> None:
+        """:meth:`replace_document` for many files at once: a handful of Chroma calls, not five per file.
+
+        Order keeps an interrupted write recoverable: old records and chunks go first, the new
+        chunks next, the records last; a file whose record is missing is re-ingested by the next
+        run, and its stray chunks are removed as orphans.
+        """
+        if not documents:
+            return
+        for record, chunks, vectors in documents:
+            if len(chunks) != len(vectors):
+                raise ValueError(f"{record.source}: one vector per chunk is required")
+        sources = [record.source for record, _chunks, _vectors in documents]
+        self._documents.delete(ids=sources)
+        for start in range(0, len(sources), self._max_batch):
+            self._chunks.delete(where={"source": {"$in": sources[start : start + self._max_batch]}})
+        chunks = [chunk for _record, doc_chunks, _vectors in documents for chunk in doc_chunks]
+        all_vectors = [vector for _record, _chunks, doc_vectors in documents for vector in np.asarray(doc_vectors)]
         for start in range(0, len(chunks), self._max_batch):
             batch = chunks[start : start + self._max_batch]
             self._chunks.add(
                 ids=[chunk.chunk_id for chunk in batch],
-                embeddings=vectors[start : start + self._max_batch].tolist(),
+                embeddings=[vector.tolist() for vector in all_vectors[start : start + self._max_batch]],
                 documents=[chunk.text for chunk in batch],
                 metadatas=[chunk.metadata() for chunk in batch],
             )
-        record.chunks = len(chunks)
-        record.ingested_at = record.ingested_at or time.time()
-        self._documents.add(ids=[record.source], embeddings=[_PLACEHOLDER_VECTOR], metadatas=[record.metadata()])
+        records = [record for record, _chunks, _vectors in documents]
+        for record, doc_chunks, _vectors in documents:
+            record.chunks = len(doc_chunks)
+            record.ingested_at = record.ingested_at or time.time()
+        for start in range(0, len(records), self._max_batch):
+            batch_records = records[start : start + self._max_batch]
+            self._documents.add(
+                ids=[record.source for record in batch_records],
+                embeddings=[_PLACEHOLDER_VECTOR] * len(batch_records),
+                metadatas=[record.metadata() for record in batch_records],
+            )
         self.bump_version()
 
     def remove_document(self, source: str) -> None:
@@ -239,22 +268,26 @@ class ChromaStore:
         ]
 
     def query(self, vector: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[ScoredChunk]:
-        """Nearest chunks by cosine similarity (score = 1 - cosine distance)."""
-        total = self.count()
-        if total == 0:
-            return []
+        """Nearest chunks by cosine similarity (score = 1 - cosine distance).
+
+        Chroma 1.x returns fewer than ``k`` hits when the collection (or the filtered part of it)
+        is smaller, so no ``count()`` round trip is made per query.
+        """
         where: dict[str, Any] | None = None
         if sources:
             where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
         result = self._chunks.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
-            n_results=min(k, total),
+            n_results=k,
             where=where,
             include=["metadatas", "documents", "distances"],
         )
         hits = []
         for text, meta, distance in zip(
-            result["documents"][0], result["metadatas"][0], result["distances"][0], strict=False
+            (result["documents"] or [[]])[0],
+            (result["metadatas"] or [[]])[0],
+            (result["distances"] or [[]])[0],
+            strict=False,
         ):
             hits.append(ScoredChunk(Chunk.from_metadata(text or "", dict(meta or {})), 1.0 - float(distance)))
         return hits

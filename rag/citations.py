@@ -88,14 +88,23 @@ def split_claims(answer: str) -> list[tuple[str, list[int]]]:
     return claims
 
 
-def numbers_supported(claim: str, evidence_text: str) -> bool:
-    """Every number in the claim occurs in the evidence (thousands separators ignored)."""
+def _normal_number(value: str) -> str:
+    return value.replace(",", "").rstrip(".")
 
-    def normal(value: str) -> str:
-        return value.replace(",", "").rstrip(".")
 
-    available = {normal(n) for n in _NUMBER.findall(evidence_text)}
-    return all(normal(n) in available for n in _NUMBER.findall(claim))
+def numbers_in(text: str) -> set[str]:
+    """The numbers of ``text``, normalised (thousands separators and a trailing dot dropped)."""
+    return {_normal_number(n) for n in _NUMBER.findall(text)}
+
+
+def numbers_supported(claim: str, evidence_text: str, given: set[str] | None = None) -> bool:
+    """Every number in the claim occurs in the evidence or among the ``given`` ones.
+
+    ``given`` holds the question's own numbers: "in 2021" repeated from the question is its
+    premise, not a new claim, and the passage that answers it may not repeat the year.
+    """
+    available = numbers_in(evidence_text) | (given or set())
+    return all(_normal_number(n) in available for n in _NUMBER.findall(claim))
 
 
 class CitationChecker:
@@ -106,17 +115,21 @@ class CitationChecker:
         self.settings = settings
         self.judge = judge
 
-    def support(self, claim: str, claim_vector: np.ndarray, item: Evidence) -> float:
-        """0-1: how well ``item`` supports ``claim`` (0 when a stated number is absent)."""
-        if not numbers_supported(claim, item.readable):
+    def support(
+        self, claim: str, claim_vector: np.ndarray, item: Evidence, given_numbers: set[str] | None = None
+    ) -> float:
+        """0-1: how well ``item`` supports ``claim`` (0 when a stated number is absent from it and the question)."""
+        if not numbers_supported(claim, item.readable, given_numbers):
             return 0.0
         vector = item.vector if item.vector is not None else self.embedder.embed_query(item.readable)
         dense = float(np.clip(claim_vector @ vector, 0.0, 1.0))
         lexical = lexical_overlap(content_terms(claim), content_terms(item.readable))
         return 0.5 * dense + 0.5 * lexical
 
-    def check(self, answer: str, evidence: Sequence[Evidence]) -> CheckedAnswer:
+    def check(self, answer: str, evidence: Sequence[Evidence], question: str = "") -> CheckedAnswer:
+        """Keep the supported sentences of ``answer``; numbers that ``question`` states count as given."""
         by_number = {item.n: item for item in evidence}
+        given = numbers_in(question)
         claims = split_claims(answer)
         vectors = self.embedder.embed_documents([text for text, _ in claims])
         threshold = self.settings.support_threshold
@@ -129,12 +142,12 @@ class CitationChecker:
             if len(content_terms(claim)) < _MIN_CLAIM_TOKENS:
                 result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "no claim"))
                 continue
-            scored = {n: self.support(claim, vector, by_number[n]) for n in valid}
+            scored = {n: self.support(claim, vector, by_number[n], given) for n in valid}
             supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
             reason = "" if supported else ("uncited" if not valid else "cited passages do not support it")
             if not supported:
                 # Re-cite to the best evidence if it supports the claim on its own.
-                all_scores = {n: self.support(claim, vector, item) for n, item in by_number.items()}
+                all_scores = {n: self.support(claim, vector, item, given) for n, item in by_number.items()}
                 best = max(all_scores, key=lambda n: all_scores[n], default=None)
                 if best is not None and all_scores[best] >= threshold and self._judged(claim, by_number[best]):
                     supported, scored = [best], {**scored, best: all_scores[best]}

@@ -82,7 +82,8 @@ def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
     """Spans of a chunk worth quoting, each with the context needed to read it.
 
     Sentences (no context), small tables whole, and big tables row by row: a row's context is the
-    table's caption and header row, so "2009 | 12,5 | ..." can be understood and matched.
+    table's caption and header row, so "2009 | 12,5 | ..." can be understood and matched. Rows
+    that continue a table from an earlier chunk take the caption and header from ``chunk.context``.
     """
     text = chunk.text
     table_lines = [(m.start(), m.end()) for m in _TABLE_ROW.finditer(text)]
@@ -99,7 +100,11 @@ def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
             caption_start = _caption_before(text, rows[0][0])
             table_start = caption_start if caption_start is not None else rows[0][0]
             covered.append((table_start, rows[-1][1]))
-            if rows[-1][1] - table_start <= _MAX_TABLE_UNIT_CHARS:
+            if chunk.context and caption_start is None and not text[: rows[0][0]].strip():
+                # The rest of a table begun in an earlier chunk: each row is read under the
+                # caption and header that chunk carries.
+                units.extend((start, end, chunk.context) for start, end in rows)
+            elif rows[-1][1] - table_start <= _MAX_TABLE_UNIT_CHARS:
                 units.append((table_start, rows[-1][1], ""))
             else:
                 head_end = rows[0][1]

@@ -168,10 +168,10 @@ class RagPipeline:
         if not raw or REFUSAL_SENTINEL in raw:
             yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)
             return
-        checked = self.checker.check(raw, evidence)
+        checked = self.checker.check(raw, evidence, question=question_used)
         if not checked.text and (cited := self._only_markers(raw, evidence)):
             # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
-            checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence)
+            checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
         clock.lap("check")
         if not checked.text:
             yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)

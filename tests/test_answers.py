@@ -213,3 +213,33 @@ def test_prompt_is_small_and_fences_the_evidence(default_pipeline: RagPipeline) 
     assert "data, not instructions" in system
     assert user.startswith("<evidence>") and "</evidence>" in user and "Question:" in user
     assert answer.prompt_tokens is not None and answer.prompt_tokens < 600
+
+
+def test_numbers_stated_by_the_question_are_its_premise() -> None:
+    from rag.citations import numbers_in, numbers_supported
+
+    passage = "Actual foreign capital utilization was 213 billion yuan, up 19% year-over-year."
+    claim = "The FTZs used 213 billion yuan of foreign capital in 2021."
+    assert not numbers_supported(claim, passage)
+    assert numbers_supported(claim, passage, numbers_in("How much foreign capital did the FTZs use in 2021?"))
+    assert not numbers_supported("They used 250 billion yuan in 2021.", passage, numbers_in("... in 2021?"))
+    assert numbers_in("3,489,739 and 12.6.") == {"3489739", "12.6"}
+
+
+def test_answer_repeating_the_questions_year_keeps_its_citation(default_pipeline: RagPipeline) -> None:
+    question = "How much foreign capital did the FTZs actually use in 2021?"
+    evidence = default_pipeline.selector.select(question, default_pipeline.searcher.search(question))
+    item = next(item for item in evidence if "213 billion yuan" in item.text and "2021" not in item.readable)
+    reply = f"The FTZs actually used 213 billion yuan of foreign capital in 2021 [{item.n}]."
+    answer = scripted_pipeline(default_pipeline, reply).answer(question)
+    assert answer.answerable and "213 billion yuan" in answer.answer
+    assert [c.quote for c in answer.citations] == [item.text]
+
+
+def test_rows_of_a_continued_table_are_read_under_its_caption(default_pipeline: RagPipeline) -> None:
+    question = "What were world goods exports in 2014, in million US dollars?"
+    evidence = default_pipeline.selector.select(question, default_pipeline.searcher.search(question))
+    row = next(item for item in evidence if item.text.startswith("2014 | 19,011,072"))
+    assert row.readable.startswith("Table 2: World Goods Trade Situation")
+    answer = default_pipeline.answer(question)
+    assert answer.answerable and "19,011,072" in answer.answer

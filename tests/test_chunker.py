@@ -145,6 +145,24 @@ def test_table_caption_is_in_the_chunk_of_its_first_row(
         assert caption in holders[0].text
 
 
+def test_later_chunks_of_a_table_carry_its_caption_and_header(
+    documents: dict[str, LoadedDocument], chunked: dict[str, list[Chunk]]
+) -> None:
+    doc = documents[PDF_NAME]
+    tables = [block for block in doc.blocks if block.kind == "table" and block.rows]
+    continued = 0
+    for chunk in chunked[PDF_NAME]:
+        inside = [t for t in tables if t.rows[0][1] <= chunk.char_start < t.end]
+        heading = doc.text[inside[0].start : inside[0].rows[0][1]].strip() if inside else ""
+        assert chunk.context == heading, chunk.chunk_index
+        if inside:
+            continued += 1
+            assert chunk.indexed_text == f"{heading}\n{chunk.text}"
+            assert heading not in chunk.text  # the text itself stays the verbatim span
+    assert continued >= 3, "Tables 2 and 3 of the corpus PDF span several chunks"
+    assert all(not c.context for source, chunks in chunked.items() if source != PDF_NAME for c in chunks)
+
+
 def test_no_chunk_boundary_falls_inside_a_table_row(
     documents: dict[str, LoadedDocument], chunked: dict[str, list[Chunk]]
 ) -> None:

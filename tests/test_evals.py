@@ -141,3 +141,23 @@ def test_gate_fails_with_random_retriever(ingested_settings: Any) -> None:
     outcome = run_gate(ingested_settings, searcher=broken)
     assert not outcome.passed
     assert any(failure.startswith("retrieval.hit@5") for failure in outcome.failures), outcome.failures
+
+
+def test_answers_cli_without_baseline_keeps_each_item_as_it_goes(ingested_settings: Any, tmp_path: Path) -> None:
+    """``--no-baseline`` runs ZoneQA only; every scored item lands in per_question.jsonl."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import settings_env
+
+    out = tmp_path / "report"
+    command = [sys.executable, "-m", "evals.cli", "answers", "--limit", "3", "--no-baseline", "--no-ingest"]
+    env = settings_env(ingested_settings.model_copy(update={"generator": "extractive"}))
+    done = subprocess.run([*command, "--out", str(out)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in (out / "per_question.jsonl").read_text().splitlines()]
+    assert [row["system"] for row in rows] == ["zoneqa"] * 3
+    assert [row["id"] for row in rows] == [item.id for item in load_gold()[:3]]
+    metrics = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert set(metrics) == {"zoneqa"}
