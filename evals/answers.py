@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from evals.datasets import GoldItem, contains_evidence, load_gold
+from ingest.documents import with_context
 from ingest.settings import Settings
 
 JudgeName = Literal["lexical", "llm"]
@@ -224,7 +225,8 @@ def run_zoneqa(pipeline: Any, item: GoldItem, judge: SupportFn) -> ItemResult:
             final = event.answer
     assert final is not None
     refused = not final.answerable
-    passages = {c.n: c.quote for c in final.citations}
+    # A table row is judged under its caption and header, as the citation shows it.
+    passages = {c.n: with_context(c.quote, c.context) for c in final.citations}
     sentences = [] if refused else score_citations(final.answer, passages, judge)
     texts = [t for c in final.citations for t in (c.quote, c.passage)]
     return ItemResult(

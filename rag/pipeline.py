@@ -280,6 +280,7 @@ class RagPipeline:
             passage=item.chunk.text,
             quote_start=item.start,
             quote_end=item.end,
+            context=item.context,
         )
 
 

@@ -35,6 +35,9 @@ class Citation(BaseModel):
     passage: str = Field("", description="The passage around the quote (the retrieved chunk).")
     quote_start: int = Field(0, ge=0, description="Offset of the quote inside `passage`.")
     quote_end: int = Field(0, ge=0, description="End offset of the quote inside `passage`.")
+    context: str = Field(
+        "", description="What the quote is read under: a table row's caption and header row; empty for sentences."
+    )
 
 
 class Answer(BaseModel):
