@@ -276,9 +276,9 @@ class NaiveIndex:
         embedder = get_embedder(base.embedding)
         vectors = _embed_all(embedder, [chunk.text for chunk in all_chunks], "embed naive", progress)
         index = cls(settings)
+        documents_to_write: list[tuple[DocumentRecord, Sequence[Chunk], np.ndarray]] = []
         offset = 0
-        group: list[tuple[DocumentRecord, Sequence[Chunk], np.ndarray]] = []
-        for number, (document, chunks) in enumerate(chunked, start=1):
+        for document, chunks in chunked:
             if chunks:
                 record = DocumentRecord(
                     source=document.source,
@@ -287,13 +287,11 @@ class NaiveIndex:
                     chunks=len(chunks),
                     chunking="naive-1000-200",
                 )
-                group.append((record, chunks, vectors[offset : offset + len(chunks)]))
+                documents_to_write.append((record, chunks, vectors[offset : offset + len(chunks)]))
                 offset += len(chunks)
-            if sum(len(c) for _r, c, _v in group) >= index.store.max_batch or number == len(chunked):
-                index.store.replace_documents(group)  # grouped: one Chroma batch, not five calls a file
-                group = []
-                if progress:
-                    progress("store naive", number, len(chunked))
+        index.store.replace_documents(documents_to_write)  # a few Chroma batches, not five calls a file
+        if progress:
+            progress("store naive", len(chunked), len(chunked))
         _mark_built(folder, signature, chunks=len(all_chunks))
         return index
 

@@ -290,10 +290,12 @@ class Ingestor:
             # five Chroma calls each, which dominated ingesting many small files.
             group: list[tuple[DocumentRecord, list[Chunk], np.ndarray]] = []
             outcomes: list[FileOutcome] = []
+            group_chunks = 0
             for (doc, chunks), doc_vectors in zip(loaded, vectors, strict=True):
-                if group and sum(len(c) for _r, c, _v in group) + len(chunks) > self.store.max_batch:
+                if group and group_chunks + len(chunks) > self.store.max_batch:
                     self._write_group(group, outcomes, report)
-                    group, outcomes = [], []
+                    group, outcomes, group_chunks = [], [], 0
+                group_chunks += len(chunks)
                 record = DocumentRecord(
                     source=doc.source,
                     title=doc.title,

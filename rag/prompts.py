@@ -62,11 +62,7 @@ def table_for_prompt(text: str) -> str:
     labelled_rows = bool(header[0]) and all(row[0] and not _NUMBER.fullmatch(row[0]) for row in body)
     header_is_keys = bool(header[0]) and _NUMBER.fullmatch(header[0]) is not None
     if labelled_rows:
-        pairs = [zip(header[1:], row[1:], strict=False) for row in body]
-        out = [
-            f"{row[0]} by {header[0]}: " + "; ".join(f"{k}: {v}" for k, v in cells)
-            for row, cells in zip(body, pairs, strict=True)
-        ]
+        out = [f"{row[0]} by {header[0]}: " + "; ".join(_cells(header[1:], row[1:], ": ")) for row in body]
     elif header_is_keys:
         columns = zip(header, *body, strict=False)
         out = [f"{key}: " + ", ".join(values) for key, *values in columns]
@@ -75,9 +71,10 @@ def table_for_prompt(text: str) -> str:
     return "\n".join(caption + out)
 
 
-def _cells(keys: Sequence[str], values: Sequence[str]) -> list[str]:
+def _cells(keys: Sequence[str], values: Sequence[str], separator: str = " ") -> list[str]:
     """``"Export 3,489,739"`` per non-empty value (a value without a header keeps its place)."""
-    return [f"{key} {value}".strip() for key, value in zip_longest(keys, values, fillvalue="") if value]
+    pairs = zip_longest(keys, values, fillvalue="")
+    return [f"{key}{separator}{value}" if key else value for key, value in pairs if value]
 
 
 def format_evidence(evidence: Sequence[Evidence]) -> str:
@@ -88,9 +85,7 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
     """
     lines = []
     for item in evidence:
-        text = item.readable
-        body = table_for_prompt(text) if "|" in text else " ".join(text.split())
-        lines.append(f"[{item.n}] {body}")
+        lines.append(f"[{item.n}] {table_for_prompt(item.readable)}")
     return "\n".join(lines)
 
 
