@@ -29,6 +29,7 @@ from benchmarks.measure import disk_mb, load_average, machine_info, rss_mb, summ
 from benchmarks.options import BenchOptions
 from ingest.documents import Chunk
 from ingest.settings import Settings
+from ingest.store import release_embedded_chroma
 
 MODES = ("bm25", "dense", "hybrid")
 CHROMA_START_SECONDS = 90.0
@@ -159,13 +160,16 @@ def run_size(options: BenchOptions, where: str, size: int, texts: list[str], vec
             build = build_index(settings, texts, vectors, size, options.perturbation)
             latency = measure_queries(settings, queries, options.query_repeats)
             server_rss = rss_mb(server.process.pid) if server.process else None
+        client_rss = rss_mb()
         disk = disk_mb(folder)
     else:
         settings = base
         build = build_index(settings, texts, vectors, size, options.perturbation)
         latency = measure_queries(settings, queries, options.query_repeats)
         server_rss = None
+        client_rss = rss_mb()
         disk = disk_mb(folder)
+        release_embedded_chroma(settings.chroma_dir)  # frees its HNSW index before the next size
     build_total = build["chroma_build_s"] + build["bm25_build_s"]
     return {
         "store": where,
@@ -177,7 +181,7 @@ def run_size(options: BenchOptions, where: str, size: int, texts: list[str], vec
         "build s per 1M chunks": round(build_total / size * 1_000_000),
         "chroma build s": round(build["chroma_build_s"], 1),
         "bm25 build s": round(build["bm25_build_s"], 1),
-        "client RSS MiB": rss_mb(),
+        "client RSS MiB": client_rss,
         "server RSS MiB": server_rss,
         "disk MiB": disk,
         "load avg after": load_average()[0],

@@ -258,7 +258,7 @@ class NaiveIndex:
     ) -> NaiveIndex:
         """Build (or reuse) the naive index of ``documents`` in ``folder``."""
         from ingest.embedder import get_embedder
-        from ingest.store import DocumentRecord
+        from ingest.store import DocumentRecord, release_embedded_chroma
 
         settings = base.model_copy(
             update={"data_dir": folder, "corpus_dir": folder / "no-corpus", "collection": "naive", "chroma_host": ""}
@@ -269,6 +269,7 @@ class NaiveIndex:
         signature = f"{digest.hexdigest()}|{base.embedding.model}|{NAIVE_CHUNK_CHARS}|{NAIVE_OVERLAP_CHARS}|v1"
         if _built(folder, signature):
             return cls(settings)
+        release_embedded_chroma(settings.chroma_dir)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         chunked = [(document, cls.split(document)) for document in documents]

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,23 @@ def make_chroma_client(settings: Settings) -> Any:
     except Exception as exc:  # noqa: BLE001 - connection errors come in many types
         where = f"server {settings.chroma_host}" if settings.chroma_host else f"folder {settings.chroma_dir}"
         raise StoreUnavailableError(f"Cannot open Chroma at {where}: {exc}") from exc
+
+
+def release_embedded_chroma(chroma_dir: Path) -> None:
+    """Close this process's embedded Chroma for ``chroma_dir``, e.g. before its folder is deleted.
+
+    Chroma keeps one open system per path per process; a folder deleted and re-created under a
+    still-open system fails with "attempt to write a readonly database". Usage::
+
+        release_embedded_chroma(settings.chroma_dir)
+        shutil.rmtree(settings.data_dir)
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(str(chroma_dir), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(chroma_dir), None)
+    if system is not None:
+        system.stop()
 
 
 class ChromaStore:
