@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from evals.datasets import GoldItem, contains_evidence, load_gold
+from evals.indexes import NAIVE_CONTEXT_TOKENS
 from ingest.documents import with_context
 from ingest.settings import Settings
 
@@ -181,6 +182,7 @@ class ItemResult:
     first_token_ms: float | None = None
     prompt_tokens: int | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None  # the item failed (counted as not answered correctly); why
 
     def row(self) -> dict[str, Any]:
         return {
@@ -198,7 +200,44 @@ class ItemResult:
             "first_token_ms": None if self.first_token_ms is None else round(self.first_token_ms, 1),
             "prompt_tokens": self.prompt_tokens,
             "citations": self.citations,
+            "error": self.error,
         }
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ItemResult:
+        """The inverse of :meth:`row` (how ``--resume`` reads back a partial ``per_question.jsonl``)."""
+        return cls(
+            system=row["system"],
+            item_id=row["id"],
+            item_type=row["type"],
+            question=row["question"],
+            answer=row["answer"],
+            answerable_gold=row["answerable_gold"],
+            refused=row["refused"],
+            correct=row["correct"],
+            sentences=[SentenceScore(**sentence) for sentence in row.get("sentences", [])],
+            evidence_cited=row.get("evidence_cited"),
+            total_ms=row.get("total_ms", 0.0),
+            first_token_ms=row.get("first_token_ms"),
+            prompt_tokens=row.get("prompt_tokens"),
+            citations=row.get("citations", []),
+            error=row.get("error"),
+        )
+
+    @classmethod
+    def failed(cls, system: str, item: GoldItem, exc: Exception) -> ItemResult:
+        """An item whose run raised: not refused, not correct, its error kept for the report."""
+        return cls(
+            system=system,
+            item_id=item.id,
+            item_type=item.type,
+            question=item.question,
+            answer="",
+            answerable_gold=item.answerable,
+            refused=False,
+            correct=False if item.answerable else None,
+            error=f"{type(exc).__name__}: {exc}",
+        )
 
 
 def strip_markers(text: str) -> str:
@@ -347,6 +386,7 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
         "latency_first_token_p50_ms": _percentile(firsts, 50),
         "latency_first_token_p95_ms": _percentile(firsts, 95),
         "prompt_tokens_mean": _mean(prompts),
+        "errors": float(sum(1 for r in results if r.error)),
     }
 
 
@@ -393,11 +433,14 @@ def evaluate_answers(
     include_naive: bool = True,
     progress: ProgressHook | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
+    done: Sequence[ItemResult] = (),
 ) -> AnswerEvalResult:
     """Run ZoneQA (and the naive baseline) over the gold set and score answers and citations.
 
     ``on_result`` sees each item's result as soon as it is scored (the CLI appends it to
-    ``per_question.jsonl``, so an interrupted hour-long LLM run keeps what it measured).
+    ``per_question.jsonl``, so an interrupted hour-long LLM run keeps what it measured);
+    ``done`` holds results of an earlier, interrupted run: those items are not run again. An item
+    that raises is recorded with its error (and counted as wrong), and the run goes on.
     """
     from rag.generators import build_generator
     from rag.pipeline import RagPipeline
@@ -405,6 +448,13 @@ def evaluate_answers(
 
     started = time.perf_counter()
     run_settings = settings.model_copy(update={"generator": generator})
+    if include_naive:
+        # Four stuffed 1,000-character chunks of table figures reach ~2,300 tokens: the baseline
+        # gets the window it needs (a larger window does not change answers that fit).
+        llamacpp = run_settings.llamacpp.model_copy(
+            update={"n_ctx": max(run_settings.llamacpp.n_ctx, NAIVE_CONTEXT_TOKENS)}
+        )
+        run_settings = run_settings.model_copy(update={"llamacpp": llamacpp})
     items = list(items or load_gold())[: limit or None]
     llm = build_generator(run_settings)
     active_searcher = searcher or HybridSearcher.from_settings(run_settings)
@@ -418,10 +468,19 @@ def evaluate_answers(
     ]
     if naive is not None:
         runners.append(("naive", lambda item: naive.run(item, support)))
-    results: list[ItemResult] = []
+    wanted = {item.id for item in items}
+    results = [result for result in done if result.item_id in wanted]
+    finished = {(result.system, result.item_id) for result in results}
     for system, run in runners:
         for number, item in enumerate(items, start=1):
-            result = run(item)
+            if (system, item.id) in finished:
+                if progress:
+                    progress(f"answers/{generator}/{system}", number, len(items))
+                continue
+            try:
+                result = run(item)
+            except Exception as exc:  # noqa: BLE001 - one failed item must not lose an hour's run
+                result = ItemResult.failed(system, item, exc)
             results.append(result)
             if on_result:
                 on_result(result)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 if TYPE_CHECKING:
+    from evals.answers import ItemResult
     from ingest.settings import Settings
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers (gold set, SciFact) and gate CI.", no_args_is_help=True)
@@ -110,25 +111,33 @@ def answers(
     out: Annotated[Path | None, typer.Option(help="Report folder (default: evals/reports/<timestamp>).")] = None,
     ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
     baseline: Annotated[bool, typer.Option(help="Also run the naive LangChain baseline on every item.")] = True,
+    resume: Annotated[
+        bool, typer.Option(help="Keep the items already in <out>/per_question.jsonl and run only the rest.")
+    ] = False,
 ) -> None:
     """Answer accuracy, ALCE citation recall/precision, refusals, latency; ZoneQA vs the naive baseline.
 
     Each item's result is appended to ``per_question.jsonl`` as soon as it is scored, so an
-    interrupted run keeps what it measured.
+    interrupted run keeps what it measured; ``--resume --out <that folder>`` finishes it.
     """
     import json
 
-    from evals.answers import GeneratorName, ItemResult, JudgeName, evaluate_answers
+    from evals.answers import GeneratorName, JudgeName, evaluate_answers
     from evals.report import settings_summary, write_answer_report
 
     if generator not in ("extractive", "llamacpp", "openai"):
         raise typer.BadParameter("generator must be extractive, llamacpp or openai")
     if judge not in ("lexical", "llm"):
         raise typer.BadParameter("judge must be lexical or llm")
+    if resume and out is None:
+        raise typer.BadParameter("--resume needs --out: the folder of the run to finish")
     settings = _settings(ingest)
     folder = _report_dir(out)
     partial = folder / "per_question.jsonl"
-    partial.write_text("")
+    done = _read_partial(partial) if resume else []
+    if done:
+        typer.echo(f"resuming: {len(done)} item results kept from {partial}")
+    partial.write_text("".join(json.dumps(result.row()) + "\n" for result in done))
 
     def keep(item_result: ItemResult) -> None:
         with partial.open("a") as stream:
@@ -143,12 +152,30 @@ def answers(
             include_naive=baseline,
             progress=progress,
             on_result=keep,
+            done=done,
         )
     write_answer_report(result, folder, settings_summary(settings))
     for system, values in result.metrics.items():
         shown = {k: round(v, 3) for k, v in values.items() if v is not None and not k.startswith("latency")}
         typer.echo(f"{system:7} {shown}")
     typer.echo(f"report: {folder / 'report.md'}")
+
+
+def _read_partial(path: Path) -> list[ItemResult]:
+    """Item results of an interrupted run (a torn last line, from a killed run, is skipped)."""
+    import json
+
+    from evals.answers import ItemResult
+
+    if not path.exists():
+        return []
+    results = []
+    for line in path.read_text().splitlines():
+        try:
+            results.append(ItemResult.from_row(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return results
 
 
 @eval_app.command()

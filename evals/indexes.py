@@ -35,6 +35,8 @@ from ingest.settings import Settings
 NAIVE_CHUNK_CHARS = 1000
 NAIVE_OVERLAP_CHARS = 200
 NAIVE_TOP_K = 4
+# Context window the naive baseline's LLM needs: four stuffed chunks of digits tokenise densely.
+NAIVE_CONTEXT_TOKENS = 4096
 _BUILD_FILE = "build.json"
 _EMBED_BATCH = 512
 

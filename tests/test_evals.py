@@ -161,3 +161,73 @@ def test_answers_cli_without_baseline_keeps_each_item_as_it_goes(ingested_settin
     assert [row["id"] for row in rows] == [item.id for item in load_gold()[:3]]
     metrics = json.loads((out / "metrics.json").read_text())["metrics"]
     assert set(metrics) == {"zoneqa"}
+
+
+class FailingSearcher:
+    """The real searcher, except that one question raises (an item failing mid-run)."""
+
+    def __init__(self, inner: Any, failing_question: str) -> None:
+        self.inner = inner
+        self.failing_question = failing_question
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def search(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        if query == self.failing_question:
+            raise RuntimeError("simulated failure")
+        return self.inner.search(query, *args, **kwargs)
+
+
+def test_a_failed_item_is_recorded_and_a_resumed_run_skips_what_is_done(ingested_settings: Any) -> None:
+    from evals.answers import ItemResult, evaluate_answers
+    from rag.retriever import HybridSearcher
+
+    items = [item for item in load_gold() if item.type == "fact"][:3]
+    searcher = FailingSearcher(HybridSearcher.from_settings(ingested_settings), items[1].question)
+    first = evaluate_answers(ingested_settings, items=items, searcher=searcher, include_naive=False)
+    assert [r.item_id for r in first.results] == [item.id for item in items]
+    failed = first.results[1]
+    assert failed.error == "RuntimeError: simulated failure" and failed.correct is False and not failed.refused
+    assert first.metrics["zoneqa"]["errors"] == 1.0
+
+    # Rows survive the JSON round trip, and a resumed run only runs the items it lacks.
+    kept = [ItemResult.from_row(result.row()) for result in first.results[:1]]
+    assert kept[0].row() == first.results[0].row()
+    seen: list[str] = []
+    resumed = evaluate_answers(
+        ingested_settings, items=items, include_naive=False, done=kept, on_result=lambda r: seen.append(r.item_id)
+    )
+    assert seen == [items[1].id, items[2].id]
+    assert [r.item_id for r in resumed.results] == [item.id for item in items]
+    assert resumed.metrics["zoneqa"]["errors"] == 0.0
+
+
+def test_answers_cli_resume_finishes_an_interrupted_run(ingested_settings: Any, tmp_path: Path) -> None:
+    """A run killed mid-way (one row kept, one torn line) is finished by ``--resume``."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import settings_env
+
+    out = tmp_path / "report"
+    out.mkdir()
+    first_item = load_gold()[0]
+    kept_row = {
+        "system": "zoneqa", "id": first_item.id, "type": first_item.type, "question": first_item.question,
+        "answer": "kept from the first run", "answerable_gold": True, "refused": False, "correct": True,
+    }  # fmt: skip
+    (out / "per_question.jsonl").write_text(json.dumps(kept_row) + '\n{"system": "zoneqa", "id": "tor')
+    command = [sys.executable, "-m", "evals.cli", "answers", "--limit", "2", "--no-baseline", "--no-ingest"]
+    env = settings_env(ingested_settings.model_copy(update={"generator": "extractive"}))
+    done = subprocess.run(
+        [*command, "--out", str(out), "--resume"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert "resuming: 1 item results kept" in done.stdout
+    rows = [json.loads(line) for line in (out / "per_question.jsonl").read_text().splitlines()]
+    assert [row["id"] for row in rows] == [item.id for item in load_gold()[:2]]
+    assert rows[0]["answer"] == "kept from the first run"
+    no_out = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert no_out.returncode == 2 and "--resume needs --out" in no_out.stderr

@@ -6,10 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 
 from evals.indexes import NAIVE_CHUNK_CHARS, NAIVE_OVERLAP_CHARS, NAIVE_TOP_K, NaiveIndex, load_corpus_documents
 from ingest.documents import LoadedDocument
-from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
