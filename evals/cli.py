@@ -154,7 +154,7 @@ def answers(
             on_result=keep,
             done=done,
         )
-    write_answer_report(result, folder, settings_summary(settings))
+    write_answer_report(result, folder, settings_summary(settings.model_copy(update={"generator": generator})))
     for system, values in result.metrics.items():
         shown = {k: round(v, 3) for k, v in values.items() if v is not None and not k.startswith("latency")}
         typer.echo(f"{system:7} {shown}")
