@@ -142,10 +142,13 @@ def measure_server(settings: Settings, generator: str, options: BenchOptions, it
 
 def measure_naive(settings: Settings, options: BenchOptions, items: list[Any]) -> dict[str, Any]:
     from evals.answers import NaiveBaseline
+    from evals.indexes import NAIVE_CONTEXT_TOKENS
     from rag.generators.llamacpp import LlamaCppGenerator
     from rag.llm_models import resolve_model_path
 
-    generator = LlamaCppGenerator(resolve_model_path(settings), settings.llamacpp)
+    # Whole stuffed chunks can exceed the default window; the eval gives the baseline the same.
+    llamacpp = settings.llamacpp.model_copy(update={"n_ctx": max(settings.llamacpp.n_ctx, NAIVE_CONTEXT_TOKENS)})
+    generator = LlamaCppGenerator(resolve_model_path(settings), llamacpp)
     baseline = NaiveBaseline(settings, generator)
     baseline.run(items[0], lambda claim, passages: True)  # warm-up, as for the server
     results = [baseline.run(item, lambda claim, passages: True) for _ in range(options.ask_repeats) for item in items]

@@ -77,6 +77,9 @@ def retrieval(
     work_dir: WorkOption = None,
     sizes: Annotated[str | None, typer.Option(help="Chunk counts, comma separated (e.g. 5000,100000,1000000).")] = None,
     servers: Annotated[str | None, typer.Option(help="embedded,server (a `chroma run` process).")] = None,
+    share_build_from: Annotated[
+        int | None, typer.Option(help="From this size on, build once (embedded) and serve it with `chroma run`.")
+    ] = None,
 ) -> None:
     """BM25 / dense / hybrid latency, build time, RSS and disk at several index sizes."""
     from benchmarks.retrieval_bench import run_retrieval
@@ -86,6 +89,8 @@ def retrieval(
         options = replace(options, sizes=tuple(int(size) for size in sizes.split(",")))  # type: ignore[type-var]
     if servers:
         options = replace(options, servers=tuple(s.strip() for s in servers.split(",")))  # type: ignore[type-var]
+    if share_build_from:
+        options = replace(options, share_build_from=share_build_from)  # type: ignore[type-var]
     _save("retrieval", options, run_retrieval(options))  # type: ignore[arg-type]
 
 

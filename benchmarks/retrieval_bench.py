@@ -72,11 +72,17 @@ def synthetic_batches(
         yield chunks, noisy
 
 
+def progress(message: str) -> None:
+    """A timestamped line on stderr, so a watcher knows when the timed queries run."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
 def build_index(settings: Settings, texts: list[str], vectors: np.ndarray, size: int, noise: float) -> dict[str, Any]:
     """Chroma (batched adds) then BM25 (from the store, as ingest does); timings in seconds."""
     from ingest.pipeline import Ingestor
     from ingest.store import ChromaStore, DocumentRecord
 
+    progress(f"building {size:,} chunks ({'server' if settings.chroma_host else 'embedded'})")
     store = ChromaStore.from_settings(settings)
     batch = store._max_batch  # noqa: SLF001 - one synthetic document per Chroma batch
     started = time.perf_counter()
@@ -84,6 +90,7 @@ def build_index(settings: Settings, texts: list[str], vectors: np.ndarray, size:
         record = DocumentRecord(source=chunks[0].source, title=chunks[0].title, sha256="synthetic", chunks=len(chunks))
         store.replace_document(record, chunks, noisy)
     chroma_seconds = time.perf_counter() - started
+    progress(f"chroma done in {chroma_seconds:.0f} s; building BM25")
     started = time.perf_counter()
     Ingestor(settings, store=store).refresh_lexical_index(force=True)
     bm25_seconds = time.perf_counter() - started
@@ -132,6 +139,7 @@ def measure_queries(settings: Settings, queries: list[str], repeats: int) -> dic
     """Latency (ms) per mode over ``repeats`` passes of ``queries``, modes interleaved per query."""
     from rag.retriever import HybridSearcher
 
+    progress(f"timing {len(queries)} queries x {repeats} ({'server' if settings.chroma_host else 'embedded'})")
     searcher = HybridSearcher.from_settings(settings)
     searcher.lexical.get()
     searcher.embedder.embed_query("warm-up")
@@ -144,15 +152,31 @@ def measure_queries(settings: Settings, queries: list[str], repeats: int) -> dic
                 started = time.perf_counter()
                 searcher.search(query, mode=mode)  # type: ignore[arg-type]
                 timings[mode].append((time.perf_counter() - started) * 1000)
+    progress("timing done")
     return {mode: summarise(values) for mode, values in timings.items()}
 
 
-def run_size(options: BenchOptions, where: str, size: int, texts: list[str], vectors: np.ndarray) -> dict[str, Any]:
-    from evals.datasets import load_scifact
+def _row(where: str, size: int, build: dict[str, Any] | None, latency: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One table row; ``build`` is None when the row reuses an index built for another row."""
+    build_total = build["chroma_build_s"] + build["bm25_build_s"] if build else None
+    return {
+        "store": where,
+        "chunks": size,
+        **{f"{mode} p50 ms": latency[mode]["p50"] for mode in MODES},
+        **{f"{mode} p95 ms": latency[mode]["p95"] for mode in MODES},
+        "queries x repeats": latency["hybrid"]["n"],
+        "build s": round(build_total, 1) if build_total is not None else None,
+        "build s per 1M chunks": round(build_total / size * 1_000_000) if build_total is not None else None,
+        "chroma build s": round(build["chroma_build_s"], 1) if build else None,
+        "bm25 build s": round(build["bm25_build_s"], 1) if build else None,
+    }
 
+
+def run_size(options: BenchOptions, where: str, size: int, texts: list[str], vectors: np.ndarray) -> dict[str, Any]:
+    """Build an index of ``size`` chunks in ``where`` (embedded or a fresh server) and time queries."""
     folder = options.work_dir / "retrieval" / f"{where}-{size}"
     shutil.rmtree(folder, ignore_errors=True)
-    queries = list(load_scifact().queries.values())[: options.query_count]
+    queries = _queries(options)
     base = Settings(data_dir=folder / "data", collection="scale")
     if where == "server":
         with ChromaServer(folder / "chroma-server") as server:
@@ -161,39 +185,62 @@ def run_size(options: BenchOptions, where: str, size: int, texts: list[str], vec
             latency = measure_queries(settings, queries, options.query_repeats)
             server_rss = rss_mb(server.process.pid) if server.process else None
         client_rss = rss_mb()
-        disk = disk_mb(folder)
     else:
         settings = base
         build = build_index(settings, texts, vectors, size, options.perturbation)
         latency = measure_queries(settings, queries, options.query_repeats)
         server_rss = None
         client_rss = rss_mb()
-        disk = disk_mb(folder)
         release_embedded_chroma(settings.chroma_dir)  # frees its HNSW index before the next size
-    build_total = build["chroma_build_s"] + build["bm25_build_s"]
-    return {
-        "store": where,
-        "chunks": build["chunks"],
-        **{f"{mode} p50 ms": latency[mode]["p50"] for mode in MODES},
-        **{f"{mode} p95 ms": latency[mode]["p95"] for mode in MODES},
-        "queries x repeats": latency["hybrid"]["n"],
-        "build s": round(build_total, 1),
-        "build s per 1M chunks": round(build_total / size * 1_000_000),
-        "chroma build s": round(build["chroma_build_s"], 1),
-        "bm25 build s": round(build["bm25_build_s"], 1),
-        "client RSS MiB": client_rss,
-        "server RSS MiB": server_rss,
-        "disk MiB": disk,
-        "load avg after": load_average()[0],
-    }
+    row = _row(where, build["chunks"], build, latency)
+    row.update({"client RSS MiB": client_rss, "server RSS MiB": server_rss, "disk MiB": disk_mb(folder)})
+    row["load avg after"] = load_average()[0]
+    return row
+
+
+def run_size_shared(options: BenchOptions, size: int, texts: list[str], vectors: np.ndarray) -> list[dict[str, Any]]:
+    """Build once in embedded Chroma, time queries, then serve the same folder with ``chroma run``.
+
+    Halves the build time at sizes where one build takes an hour (1M chunks). The server row has
+    no build figures of its own, and its client RSS is not reported: the process still holds
+    what the embedded measurement loaded.
+    """
+    folder = options.work_dir / "retrieval" / f"shared-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    queries = _queries(options)
+    settings = Settings(data_dir=folder / "data", collection="scale")
+    build = build_index(settings, texts, vectors, size, options.perturbation)
+    latency = measure_queries(settings, queries, options.query_repeats)
+    embedded = _row("embedded", build["chunks"], build, latency)
+    embedded.update({"client RSS MiB": rss_mb(), "server RSS MiB": None, "disk MiB": disk_mb(folder)})
+    embedded["load avg after"] = load_average()[0]
+    release_embedded_chroma(settings.chroma_dir)
+    with ChromaServer(settings.chroma_dir) as server:
+        served = settings.model_copy(update={"chroma_host": server.host})
+        latency = measure_queries(served, queries, options.query_repeats)
+        server_rss = rss_mb(server.process.pid) if server.process else None
+    server_row = _row("server (same index)", build["chunks"], None, latency)
+    server_row.update({"client RSS MiB": None, "server RSS MiB": server_rss, "disk MiB": disk_mb(folder)})
+    server_row["load avg after"] = load_average()[0]
+    return [embedded, server_row]
+
+
+def _queries(options: BenchOptions) -> list[str]:
+    from evals.datasets import load_scifact
+
+    return list(load_scifact().queries.values())[: options.query_count]
 
 
 def run_retrieval(options: BenchOptions) -> dict[str, Any]:
     """The retrieval suite; returns its results section."""
     load_before = load_average()
     texts, vectors = load_base_corpus(options.work_dir)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for size in options.sizes:
+        if size >= options.share_build_from and set(options.servers) == {"embedded", "server"}:
+            rows.extend(run_size_shared(options, size, texts, vectors))
+            shutil.rmtree(options.work_dir / "retrieval" / f"shared-{size}", ignore_errors=True)
+            continue
         for where in options.servers:
             rows.append(run_size(options, where, size, texts, vectors))
             shutil.rmtree(options.work_dir / "retrieval" / f"{where}-{size}", ignore_errors=True)
@@ -212,6 +259,13 @@ def run_retrieval(options: BenchOptions) -> dict[str, Any]:
         "Client RSS is this benchmark process after the measurement (embedding model, BM25 and, "
         "embedded, Chroma's HNSW index); server RSS is the `chroma run` process.",
     ]
+    shared = [size for size in options.sizes if size >= options.share_build_from]
+    if shared and set(options.servers) == {"embedded", "server"}:
+        notes.append(
+            f"At {', '.join(f'{size:,}' for size in shared)} chunks the index is built once, in embedded Chroma, "
+            "and then served by `chroma run --path` on the same folder (row 'server (same index)'): the build "
+            "time is the embedded one, and the server row's client RSS is left out (same process)."
+        )
     if 1_000_000 not in options.sizes:
         notes.append("1M chunks: not measured in this run (see the 1M section if present).")
     return {

