@@ -138,7 +138,7 @@ class SciFactIndex:
 
         chunking = base.chunking
         signature = (
-            f"{len(scifact.corpus)}|{base.embedding.model}|{chunking.chunk_tokens}|"
+            f"{len(scifact.corpus)}|{base.embedding.identity}|{chunking.chunk_tokens}|"
             f"{chunking.overlap_tokens}|{base.embedding.max_seq_tokens}|v2"
         )
         folder = root / "scifact"
@@ -268,7 +268,7 @@ class NaiveIndex:
         digest = hashlib.sha256()
         for document in documents:
             digest.update(f"{document.source}\x00{document.sha256}\x00{len(document.text)}\n".encode())
-        signature = f"{digest.hexdigest()}|{base.embedding.model}|{NAIVE_CHUNK_CHARS}|{NAIVE_OVERLAP_CHARS}|v1"
+        signature = f"{digest.hexdigest()}|{base.embedding.identity}|{NAIVE_CHUNK_CHARS}|{NAIVE_OVERLAP_CHARS}|v1"
         if _built(folder, signature):
             return cls(settings)
         release_embedded_chroma(settings.chroma_dir)

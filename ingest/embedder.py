@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.settings import EmbeddingSettings
+from ingest.settings import EMBED_BATCH_SIZE, EMBED_MAX_SEQ_TOKENS, EmbeddingSettings
 
 # Models load from site-packages only; this makes any accidental hub access fail fast.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -110,7 +110,9 @@ def model_name(model_dir: Path) -> str:
 class SentenceTransformerEmbedder(QueryCachingEmbedder):
     """sentence-transformers on CPU; batches are sorted by length inside ``encode``."""
 
-    def __init__(self, model_dir: Path, batch_size: int = 64, max_seq_tokens: int = 256) -> None:
+    def __init__(
+        self, model_dir: Path, batch_size: int = EMBED_BATCH_SIZE, max_seq_tokens: int = EMBED_MAX_SEQ_TOKENS
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         if batch_size < 1:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ingest.embedder import EmbeddingModelError, QueryCachingEmbedder, model_name, resolve_model_dir
-from ingest.settings import EmbeddingSettings
+from ingest.settings import EMBED_BATCH_SIZE, EMBED_MAX_SEQ_TOKENS, EmbeddingSettings
 
 #: ONNX opset for the export: supported by every ONNX Runtime from 1.14 on.
 ONNX_OPSET = 17
@@ -118,7 +118,13 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
 class OnnxEmbedder(QueryCachingEmbedder):
     """Mean-pooled, L2-normalized sentence vectors from an ONNX encoder; batches sorted by length."""
 
-    def __init__(self, model_dir: Path, onnx_path: Path, batch_size: int = 64, max_seq_tokens: int = 256) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        onnx_path: Path,
+        batch_size: int = EMBED_BATCH_SIZE,
+        max_seq_tokens: int = EMBED_MAX_SEQ_TOKENS,
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 

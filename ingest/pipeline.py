@@ -134,10 +134,8 @@ class Ingestor:
     @property
     def chunking_signature(self) -> str:
         """Changes when chunks would come out differently, forcing a re-ingest of every file."""
-        chunking, embedding = self.settings.chunking, self.settings.embedding
-        # The torch backend keeps the signature it always had: existing indexes are not re-embedded.
-        model = embedding.model if embedding.backend == "torch" else f"{embedding.model}@{embedding.backend}"
-        return f"{model}|{chunking.chunk_tokens}|{chunking.overlap_tokens}|v3"
+        chunking = self.settings.chunking
+        return f"{self.settings.embedding.identity}|{chunking.chunk_tokens}|{chunking.overlap_tokens}|v3"
 
     # ---- the run -----------------------------------------------------------------------------
     def scan(self) -> dict[str, Path]:
