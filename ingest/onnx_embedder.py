@@ -51,7 +51,7 @@ def onnx_file(model_dir: Path, cache_dir: Path, quantised: bool) -> Path:
 
 
 def _check_mean_pooling(model_dir: Path) -> None:
-    """This runner implements mean pooling only (what MiniLM, mpnet and e5 use)."""
+    """This runner implements mean pooling over BERT-style encoders only (MiniLM and e5 are such)."""
     config = model_dir / "1_Pooling" / "config.json"
     if config.is_file():
         pooling = json.loads(config.read_text())
