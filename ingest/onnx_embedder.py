@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +91,10 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     mask = example.clone()
     mask[1, 4:] = 0
     axes = {name: {0: "batch", 1: "tokens"} for name in (*ENCODER_INPUTS, "last_hidden_state")}
-    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch, warnings.catch_warnings():
+        # The tracer warns about every data-dependent branch and index it cannot see through; the
+        # exported graph is checked against torch's vectors instead (tests/test_onnx_embedder.py).
+        warnings.simplefilter("ignore")
         fp32 = Path(scratch) / "model.onnx"
         torch.onnx.export(
             _LastHiddenState(encoder),
@@ -106,11 +111,23 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             result = Path(scratch) / "model-int8.onnx"
-            # Per-channel int8 weights on the matrix multiplies only: quantising the embedding
-            # tables too, or per-tensor scales, moved vectors 3-6% (cosine) from torch's.
-            quantize_dynamic(
-                str(fp32), str(result), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
-            )
+            # The quantiser calls logging.warning() on the root logger, which would install a root
+            # handler for the whole process (and surface every library's debug lines); a
+            # temporary NullHandler keeps that from happening.
+            quiet = logging.NullHandler()
+            logging.getLogger().addHandler(quiet)
+            try:
+                # Per-channel int8 weights on the matrix multiplies only: quantising the embedding
+                # tables too, or per-tensor scales, moved vectors 3-6% (cosine) from torch's.
+                quantize_dynamic(
+                    str(fp32),
+                    str(result),
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
+                    op_types_to_quantize=["MatMul"],
+                )
+            finally:
+                logging.getLogger().removeHandler(quiet)
         os.replace(result, target)
     return target
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,13 @@ def test_onnx_vectors_match_torch(
 
 
 @pytest.mark.slow
-def test_export_is_reused_and_picked_by_settings(tmp_path: Path) -> None:
+def test_export_is_reused_and_picked_by_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = EmbeddingSettings(backend="onnx-int8", onnx_cache_dir=tmp_path, batch_size=7)
+    # As in the CLI, the root logger starts without handlers; the quantiser's logging.warning()
+    # must not install one (it would print every library's debug lines from then on).
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
     embedder = get_embedder(settings)
+    assert logging.getLogger().handlers == []
     assert isinstance(embedder, OnnxEmbedder)
     path = onnx_file(resolve_model_dir(settings.model), tmp_path, quantised=True)
     assert embedder.onnx_path == path and path.is_file()
