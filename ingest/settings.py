@@ -54,7 +54,7 @@ class EmbeddingSettings(BaseModel):
     )
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "torch",
-        description="torch (sentence-transformers), onnx (ONNX Runtime) or onnx-int8 (quantised: about 1.7x faster "
+        description="torch (sentence-transformers), onnx (ONNX Runtime) or onnx-int8 (quantised: 1.4-1.7x faster "
         "on CPU, vectors within 0.5% of torch's). A change re-embeds every file at the next ingest.",
     )
     onnx_cache_dir: Path = Field(
