@@ -156,8 +156,19 @@ def measure_queries(settings: Settings, queries: list[str], repeats: int) -> dic
     return {mode: summarise(values) for mode, values in timings.items()}
 
 
-def _row(where: str, size: int, build: dict[str, Any] | None, latency: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """One table row; ``build`` is None when the row reuses an index built for another row."""
+def _row(
+    where: str,
+    folder: Path,
+    build: dict[str, Any],
+    latency: dict[str, dict[str, Any]],
+    *,
+    own_build: bool = True,
+    client_rss: float | None = None,
+    server_rss: float | None = None,
+) -> dict[str, Any]:
+    """One table row; without ``own_build`` the row reuses an index built for another row."""
+    size = build["chunks"]
+    build = build if own_build else {}
     build_total = build["chroma_build_s"] + build["bm25_build_s"] if build else None
     return {
         "store": where,
@@ -169,6 +180,10 @@ def _row(where: str, size: int, build: dict[str, Any] | None, latency: dict[str,
         "build s per 1M chunks": round(build_total / size * 1_000_000) if build_total is not None else None,
         "chroma build s": round(build["chroma_build_s"], 1) if build else None,
         "bm25 build s": round(build["bm25_build_s"], 1) if build else None,
+        "client RSS MiB": client_rss,
+        "server RSS MiB": server_rss,
+        "disk MiB": disk_mb(folder),
+        "load avg after": load_average()[0],
     }
 
 
@@ -192,10 +207,7 @@ def run_size(options: BenchOptions, where: str, size: int, texts: list[str], vec
         server_rss = None
         client_rss = rss_mb()
         release_embedded_chroma(settings.chroma_dir)  # frees its HNSW index before the next size
-    row = _row(where, build["chunks"], build, latency)
-    row.update({"client RSS MiB": client_rss, "server RSS MiB": server_rss, "disk MiB": disk_mb(folder)})
-    row["load avg after"] = load_average()[0]
-    return row
+    return _row(where, folder, build, latency, client_rss=client_rss, server_rss=server_rss)
 
 
 def run_size_shared(options: BenchOptions, size: int, texts: list[str], vectors: np.ndarray) -> list[dict[str, Any]]:
@@ -211,18 +223,13 @@ def run_size_shared(options: BenchOptions, size: int, texts: list[str], vectors:
     settings = Settings(data_dir=folder / "data", collection="scale")
     build = build_index(settings, texts, vectors, size, options.perturbation)
     latency = measure_queries(settings, queries, options.query_repeats)
-    embedded = _row("embedded", build["chunks"], build, latency)
-    embedded.update({"client RSS MiB": rss_mb(), "server RSS MiB": None, "disk MiB": disk_mb(folder)})
-    embedded["load avg after"] = load_average()[0]
+    embedded = _row("embedded", folder, build, latency, client_rss=rss_mb())
     release_embedded_chroma(settings.chroma_dir)
     with ChromaServer(settings.chroma_dir) as server:
         served = settings.model_copy(update={"chroma_host": server.host})
         latency = measure_queries(served, queries, options.query_repeats)
         server_rss = rss_mb(server.process.pid) if server.process else None
-    server_row = _row("server (same index)", build["chunks"], None, latency)
-    server_row.update({"client RSS MiB": None, "server RSS MiB": server_rss, "disk MiB": disk_mb(folder)})
-    server_row["load avg after"] = load_average()[0]
-    return [embedded, server_row]
+    return [embedded, _row("server (same index)", folder, build, latency, own_build=False, server_rss=server_rss)]
 
 
 def _queries(options: BenchOptions) -> list[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from benchmarks.cli import bench_app
+from benchmarks.ingest_bench import SCIFACT_VECTORS
 from benchmarks.measure import summarise
 from benchmarks.report import render_markdown, target_rows
 
@@ -43,3 +45,24 @@ def test_quick_ingest_and_retrieval_write_results(tmp_path: Path) -> None:
     markdown = (out / "results.md").read_text()
     assert "## ingest" in markdown and "## retrieval" in markdown and "| target |" in markdown
     assert (out / "results.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_shared_build_is_served_by_a_real_chroma_server(tmp_path: Path) -> None:
+    """The 1M path in miniature: one embedded build, then `chroma run` serves the same folder."""
+    from benchmarks.options import BenchOptions
+    from benchmarks.retrieval_bench import run_retrieval
+
+    work = tmp_path / "work"
+    work.mkdir()
+    texts = [f"free trade zone customs rule number {n} for bonded warehouses" for n in range(40)]
+    vectors = np.random.default_rng(3).normal(size=(40, 384)).astype(np.float32)
+    np.savez(work / SCIFACT_VECTORS, texts=np.asarray(texts, dtype=object), vectors=vectors)
+    options = BenchOptions(work_dir=work, sizes=(600,), query_count=3, query_repeats=1, share_build_from=600)
+    section = run_retrieval(options)
+    embedded, served = section["tables"]["Retrieval latency at scale"]
+    assert (embedded["store"], served["store"]) == ("embedded", "server (same index)")
+    assert embedded["chunks"] == served["chunks"] == 600
+    assert embedded["build s"] is not None and served["build s"] is None
+    assert served["server RSS MiB"] and served["hybrid p50 ms"] is not None
+    assert any("built once" in note for note in section["notes"])
