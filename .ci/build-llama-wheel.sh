@@ -6,13 +6,29 @@
 # Idempotent: when a wheel for this version, Python tag and machine is cached it does nothing.
 #
 # Usage:  .ci/build-llama-wheel.sh            (PYTHON=/path/to/python to pick the interpreter)
+#         .ci/build-llama-wheel.sh --print-dir  (the folder that holds the wheel for these flags)
 # Env:    ZONEQA_WHEEL_CACHE  cache folder (default ~/.cache/zoneqa/wheels)
-#         CMAKE_ARGS          extra llama.cpp build flags, e.g. "-DGGML_NATIVE=OFF" for portable CI wheels
+#         CMAKE_ARGS          llama.cpp build flags (default: the portable AVX2 set below)
+#
+# Why not -march=native (llama.cpp's default): on a CPU that reports AMX, a native build uses AMX
+# tiles, and in a VM whose kernel does not grant them every decode segfaults (seen on Xeon
+# hosts). The portable AVX2/FMA/F16C build runs on any x86-64 of the last decade. The wheels
+# live in a folder named after the flags, so a wheel built with other flags is never reused.
 set -euo pipefail
 
 LLAMA_VERSION="0.3.36"
 PYTHON="${PYTHON:-python}"
-CACHE="${ZONEQA_WHEEL_CACHE:-$HOME/.cache/zoneqa/wheels}"
+PORTABLE_X86="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF"
+if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -m)" = "x86_64" ]; then
+    export CMAKE_ARGS="$PORTABLE_X86"
+fi
+FLAGS_TAG="$(printf '%s' "${CMAKE_ARGS:-default}" | sha256sum | cut -c1-12)"
+CACHE="${ZONEQA_WHEEL_CACHE:-$HOME/.cache/zoneqa/wheels}/$FLAGS_TAG"
+
+if [ "${1:-}" = "--print-dir" ]; then  # where the Makefile's pip finds the wheel
+    echo "$CACHE"
+    exit 0
+fi
 
 PY_TAG="$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
 MACHINE="$(uname -m)"
@@ -35,8 +51,9 @@ fi
 
 JOBS="$(nproc)"
 echo "llama-cpp-python $LLAMA_VERSION: no cached wheel for $PY_TAG/$MACHINE in $CACHE"
-echo "Building it with $JOBS parallel jobs (about 10 minutes on 2 cores)..."
-CMAKE_BUILD_PARALLEL_LEVEL="$JOBS" "$PYTHON" -m pip wheel --no-deps \
+echo "Building it with $JOBS parallel jobs and CMAKE_ARGS='${CMAKE_ARGS:-}' (about 10 minutes on 2 cores)..."
+# --no-cache-dir: pip caches wheels built from an sdist by URL alone, whatever the flags were.
+CMAKE_BUILD_PARALLEL_LEVEL="$JOBS" "$PYTHON" -m pip wheel --no-deps --no-cache-dir \
     "llama-cpp-python==$LLAMA_VERSION" -w "$CACHE"
 
 mapfile -t built < <(cached_wheels)

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import email.message
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from api.metrics import ApiMetrics
 from api.security import Caller, KeyRing, RateLimiter, key_fingerprint
-from api.services import DocumentService, FeedbackStore, GenerationGate, PipelineHolder
-from ingest.settings import Settings
+from api.services.documents import DocumentService
+from api.services.feedback import FeedbackStore
+from api.services.gate import GenerationGate
+from api.services.pipeline import PipelineHolder
+from core.config import Settings
+from index.catalog import IndexCatalog
+from rag.pipeline import RagPipeline
 
 
 @dataclass
@@ -50,12 +55,20 @@ def get_app_settings(state: StateDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_pipeline(state: StateDep) -> Any:
+def get_pipeline(state: StateDep) -> RagPipeline:
     """The shared RagPipeline; 503 while the index is unreachable (a sync dependency: may block)."""
     return state.pipelines.get()
 
 
-PipelineDep = Annotated[Any, Depends(get_pipeline)]
+PipelineDep = Annotated[RagPipeline, Depends(get_pipeline)]
+
+
+def get_catalog(state: StateDep) -> IndexCatalog:
+    """What the index holds; 503 while the index is unreachable."""
+    return state.pipelines.parts().catalog
+
+
+CatalogDep = Annotated[IndexCatalog, Depends(get_catalog)]
 
 api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -64,15 +77,11 @@ api_key_header = APIKeyHeader(
 )
 
 
-def authenticate(
-    request: Request, state: StateDep, key: Annotated[str | None, Security(api_key_header)]
-) -> Caller:
+def authenticate(request: Request, state: StateDep, key: Annotated[str | None, Security(api_key_header)]) -> Caller:
     """The caller's role; 401 for a missing or unknown key when keys are configured. No rate limit."""
     role = state.keys.role(key)
     if role is None:
-        raise HTTPException(
-            401, "A valid X-API-Key header is required.", headers={"WWW-Authenticate": "ApiKey"}
-        )
+        raise HTTPException(401, "A valid X-API-Key header is required.", headers={"WWW-Authenticate": "ApiKey"})
     if key and state.keys.enabled:
         identity = f"key:{key_fingerprint(key)}"
     else:
@@ -115,9 +124,7 @@ def require_json(request: Request) -> None:
     message = email.message.Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()
-    if message.get_content_maintype() != "application" or not (
-        subtype == "json" or subtype.endswith("+json")
-    ):
+    if message.get_content_maintype() != "application" or not (subtype == "json" or subtype.endswith("+json")):
         raise HTTPException(415, f"Unsupported Content-Type {content_type!r}: send application/json.")
 
 

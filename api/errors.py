@@ -17,14 +17,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.models import ErrorResponse, ValidationErrorResponse
-from api.services import (
-    BUSY_RETRY_AFTER_SECONDS,
-    GenerationBusyError,
+from api.services.gate import BUSY_RETRY_AFTER_SECONDS
+from core.errors import (
+    GeneratorBusyError,
+    GeneratorError,
     GeneratorUnavailableError,
     IndexUnavailableError,
+    RejectionReason,
     UploadRejectedError,
+    ZoneQAError,
 )
-from rag.generators import GeneratorError
 
 _MAX_ERRORS_IN_DETAIL = 3
 
@@ -33,12 +35,8 @@ def request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", ""))
 
 
-def error_response(
-    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"detail": detail, "request_id": request_id(request)}, status_code=status, headers=headers
-    )
+def error_response(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail, "request_id": request_id(request)}, status_code=status, headers=headers)
 
 
 def index_unavailable_detail(reason: str) -> str:
@@ -88,6 +86,11 @@ async def _index_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 503, detail, headers)
 
 
+async def _not_ready(request: Request, exc: Exception) -> JSONResponse:
+    """Any other deliberate ZoneQA error (a missing embedding model, a setting that cannot work)."""
+    return error_response(request, 503, f"ZoneQA is not ready: {exc}", {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+
+
 async def _busy(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 503, str(exc), {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
 
@@ -97,18 +100,31 @@ async def _generator_failed(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 503, f"The answer generator is not available: {exc}", headers)
 
 
+#: The HTTP status of each reason a document change is refused for.
+REJECTION_STATUS: dict[RejectionReason, int] = {
+    RejectionReason.INVALID_NAME: 400,
+    RejectionReason.UNSUPPORTED_TYPE: 415,
+    RejectionReason.TOO_LARGE: 413,
+    RejectionReason.ALREADY_EXISTS: 409,
+    RejectionReason.EMPTY: 422,
+    RejectionReason.UNREADABLE: 422,
+}
+
+
 async def _upload_rejected(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, UploadRejectedError)
-    return error_response(request, exc.status, exc.detail)
+    return error_response(request, REJECTION_STATUS[exc.reason], exc.detail)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IndexUnavailableError, _index_unavailable)
-    app.add_exception_handler(GenerationBusyError, _busy)
+    app.add_exception_handler(GeneratorUnavailableError, _index_unavailable)
+    app.add_exception_handler(GeneratorBusyError, _busy)
     app.add_exception_handler(UploadRejectedError, _upload_rejected)
     app.add_exception_handler(GeneratorError, _generator_failed)
+    app.add_exception_handler(ZoneQAError, _not_ready)
 
 
 Responses = dict[int | str, dict[str, Any]]
@@ -121,14 +137,10 @@ def error_doc(description: str, model: type = ErrorResponse) -> dict[str, Any]:
 # Documented error responses, merged into each route's ``responses``.
 UNAUTHORIZED: Responses = {401: error_doc("Missing or unknown X-API-Key (only when keys are configured).")}
 FORBIDDEN: Responses = {403: error_doc("The key is a read key; this route needs an admin key.")}
-RATE_LIMITED: Responses = {
-    429: error_doc("Too many requests for this key (or client IP); see the Retry-After header.")
-}
+RATE_LIMITED: Responses = {429: error_doc("Too many requests for this key (or client IP); see the Retry-After header.")}
 TOO_LARGE: Responses = {413: error_doc("The request body is larger than the configured limit.")}
 UNSUPPORTED_TYPE: Responses = {415: error_doc("The body must be application/json.")}
-INVALID: Responses = {
-    422: error_doc("The request is invalid; `errors` lists each problem.", ValidationErrorResponse)
-}
+INVALID: Responses = {422: error_doc("The request is invalid; `errors` lists each problem.", ValidationErrorResponse)}
 UNAVAILABLE: Responses = {
     503: error_doc("The index is not reachable yet, or the LLM queue is full; see the Retry-After header.")
 }

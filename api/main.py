@@ -25,16 +25,12 @@ from api.metrics import ApiMetrics
 from api.middleware import REQUEST_ID_HEADER, BodyLimits, RequestContextMiddleware
 from api.routes import ask, documents, feedback, health, search
 from api.security import KeyRing, RateLimiter
-from api.services import (
-    FEEDBACK_DB_NAME,
-    DocumentService,
-    FeedbackStore,
-    GenerationGate,
-    GeneratorUnavailableError,
-    IndexUnavailableError,
-    PipelineHolder,
-)
-from ingest.settings import Settings, get_settings
+from api.services.documents import DocumentService
+from api.services.feedback import FEEDBACK_DB_NAME, FeedbackStore
+from api.services.gate import GenerationGate
+from api.services.pipeline import PipelineHolder
+from core.config import GENERATORS, Settings, get_settings
+from core.errors import GeneratorUnavailableError, IndexUnavailableError, ZoneQAError
 
 logger = logging.getLogger("zoneqa.api")
 
@@ -72,7 +68,7 @@ def build_state(settings: Settings) -> AppState:
         settings=settings,
         pipelines=pipelines,
         gate=GenerationGate(
-            enabled=settings.generator != "extractive",
+            enabled=GENERATORS[settings.generator].uses_llm,
             queue=settings.api.generation_queue,
             wait_seconds=settings.api.generation_wait_seconds,
         ),
@@ -94,6 +90,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.error("starting without a generator (/readyz says why): %s", exc)
     except IndexUnavailableError as exc:
         logger.warning("starting without an index (will retry on requests): %s", exc)
+    except ZoneQAError as exc:
+        logger.error("starting without a pipeline (/readyz says why): %s", exc)
     else:
         # In the background: it waits for the ingest lock, which a running `zoneqa ingest` holds.
         threading.Thread(target=_recover, args=(state,), name="zoneqa-recover", daemon=True).start()

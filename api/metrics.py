@@ -42,9 +42,7 @@ class ApiMetrics:
             "Questions answered with a refusal (no supporting evidence).",
             registry=self.registry,
         )
-        self.answers = Counter(
-            "zoneqa_answers", "Questions answered (refusals included).", registry=self.registry
-        )
+        self.answers = Counter("zoneqa_answers", "Questions answered (refusals included).", registry=self.registry)
         self.tokens = Counter(
             "zoneqa_generated_tokens",
             "Text pieces produced by the generator (LLM tokens; sentences for the extractive generator).",

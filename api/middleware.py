@@ -113,9 +113,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive_within_limit, send_with_id)
         except Exception:
             # Never a stack trace to the client: log it here, with the id the client can quote.
-            logger.exception(
-                "unhandled error in %s %s (request %s)", scope["method"], scope["path"], request_id
-            )
+            logger.exception("unhandled error in %s %s (request %s)", scope["method"], scope["path"], request_id)
             if not response_started:
                 await send_json_error(send_with_id, scope, 500, "internal error")
         finally:

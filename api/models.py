@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (the answer itself is :class:`rag.schemas.Answer`).
+"""Request and response bodies of the HTTP API (the answer itself is :class:`core.schemas.Answer`).
 
 Usage::
 
@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from rag.schemas import Answer, ChatTurn, Citation
+from core.schemas import Answer, ChatTurn, Citation, DocumentInfo, UploadedDocument
 
 __all__ = [
     "Answer",
@@ -61,6 +61,7 @@ EXAMPLE_QUOTE = (
 )
 EXAMPLE_LEAD = "... propelled the 21 members to reach the “APEC Beijing Roadmap for an Asia-Pacific FTA”. "
 
+
 class AskRequest(BaseModel):
     """A question, optionally with the conversation so far and a restriction to some documents."""
 
@@ -75,9 +76,7 @@ class AskRequest(BaseModel):
         max_length=MAX_SOURCES,
         description="Only search these documents (file names as listed by GET /documents).",
     )
-    top_k: int | None = Field(
-        None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default from settings)."
-    )
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default from settings).")
 
     _question_not_blank = field_validator("question")(lambda cls, v: _not_blank(v))
 
@@ -107,9 +106,7 @@ class SearchRequest(BaseModel):
 
     query: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="Search text.")
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Results wanted (default from settings).")
-    sources: list[str] | None = Field(
-        None, max_length=MAX_SOURCES, description="Only search these documents."
-    )
+    sources: list[str] | None = Field(None, max_length=MAX_SOURCES, description="Only search these documents.")
 
     _query_not_blank = field_validator("query")(lambda cls, v: _not_blank(v))
 
@@ -124,9 +121,7 @@ class SearchHit(BaseModel):
     chunk_id: str
     source: str = Field(..., description="File name of the document.")
     title: str
-    page: int | None = Field(
-        None, description="1-based PDF page where the passage starts; null if not paged."
-    )
+    page: int | None = Field(None, description="1-based PDF page where the passage starts; null if not paged.")
     section: str | None = None
     text: str
     score: float = Field(..., description="Fused retrieval score (higher is better; not a probability).")
@@ -156,16 +151,6 @@ class SearchResponse(BaseModel):
     }
 
 
-class DocumentInfo(BaseModel):
-    source: str = Field(
-        ..., description="File name; the id used by `sources` and DELETE /documents/{source}."
-    )
-    title: str
-    pages: int | None = Field(None, description="PDF pages; null for documents without pages.")
-    chunks: int
-    ingested_at: str = Field(..., description="When it was (re)ingested, ISO 8601 in UTC.")
-
-
 class DocumentList(BaseModel):
     documents: list[DocumentInfo]
 
@@ -184,19 +169,6 @@ class DocumentList(BaseModel):
                     ]
                 }
             ]
-        }
-    }
-
-
-class UploadedDocument(BaseModel):
-    source: str
-    title: str
-    chunks: int
-    pages: int | None = None
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [{"source": "zone-report.pdf", "title": "Zone report", "chunks": 14, "pages": 6}]
         }
     }
 
@@ -274,9 +246,7 @@ class ErrorResponse(BaseModel):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [
-                {"detail": "A valid X-API-Key header is required.", "request_id": "5f0c2a7e9b1d4c3a"}
-            ]
+            "examples": [{"detail": "A valid X-API-Key header is required.", "request_id": "5f0c2a7e9b1d4c3a"}]
         }
     }
 

@@ -104,9 +104,7 @@ class RateLimiter:
                 if len(self._buckets) >= _MAX_TRACKED_CALLERS:
                     self._forget_idle(now)
                 bucket = self._buckets[identity] = _Bucket(self.capacity, now)
-            bucket.tokens = min(
-                self.capacity, bucket.tokens + (now - bucket.updated) * self.refill_per_second
-            )
+            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.refill_per_second)
             bucket.updated = now
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
@@ -121,7 +119,5 @@ class RateLimiter:
     def _forget_idle(self, now: float) -> None:
         refill_time = self.capacity / self.refill_per_second
         self._buckets = {
-            identity: bucket
-            for identity, bucket in self._buckets.items()
-            if now - bucket.updated < refill_time
+            identity: bucket for identity, bucket in self._buckets.items() if now - bucket.updated < refill_time
         }

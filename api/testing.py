@@ -56,9 +56,7 @@ class ApiServer:
         command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", self.log_level]
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
-            )
+            self.process = subprocess.Popen(command, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

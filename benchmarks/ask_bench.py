@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmarks.measure import load_average, machine_info, summarise
 from benchmarks.options import BenchOptions
-from ingest.settings import Settings
+from core.config import Settings
 
 REQUEST_TIMEOUT_SECONDS = 300.0
 

@@ -15,9 +15,12 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from benchmarks.options import BenchOptions
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -36,13 +39,13 @@ WorkOption = Annotated[
 ]
 
 
-def _options(quick: bool, out: Path | None, work_dir: Path | None) -> object:
+def _options(quick: bool, out: Path | None, work_dir: Path | None) -> BenchOptions:
     from benchmarks.options import BenchOptions
 
     return BenchOptions.preset(quick=quick, work_dir=work_dir, out_dir=out)
 
 
-def _save(suite: str, options: object, section: dict) -> None:
+def _save(suite: str, options: BenchOptions, section: dict) -> None:
     from benchmarks.report import save_suite
 
     section["mode"] = "quick" if getattr(options, "quick", False) else "full"
@@ -50,7 +53,7 @@ def _save(suite: str, options: object, section: dict) -> None:
     section.setdefault("config", {})["options"] = {
         key: str(value) for key, value in vars(options).items() if key not in ("extra",)
     }
-    paths = save_suite(options.out_dir, suite, section)  # type: ignore[attr-defined]
+    paths = save_suite(options.out_dir, suite, section)
     typer.echo(f"{suite}: wrote {', '.join(str(path) for path in paths.values())}")
 
 
@@ -66,8 +69,8 @@ def ingest(
 
     options = _options(quick, out, work_dir)
     if scifact_limit:
-        options = replace(options, scifact_limit=scifact_limit)  # type: ignore[type-var]
-    _save("ingest", options, run_ingest(options))  # type: ignore[arg-type]
+        options = replace(options, scifact_limit=scifact_limit)
+    _save("ingest", options, run_ingest(options))
 
 
 @bench_app.command("retrieval")
@@ -86,12 +89,12 @@ def retrieval(
 
     options = _options(quick, out, work_dir)
     if sizes:
-        options = replace(options, sizes=tuple(int(size) for size in sizes.split(",")))  # type: ignore[type-var]
+        options = replace(options, sizes=tuple(int(size) for size in sizes.split(",")))
     if servers:
-        options = replace(options, servers=tuple(s.strip() for s in servers.split(",")))  # type: ignore[type-var]
+        options = replace(options, servers=tuple(s.strip() for s in servers.split(",")))
     if share_build_from:
-        options = replace(options, share_build_from=share_build_from)  # type: ignore[type-var]
-    _save("retrieval", options, run_retrieval(options))  # type: ignore[arg-type]
+        options = replace(options, share_build_from=share_build_from)
+    _save("retrieval", options, run_retrieval(options))
 
 
 @bench_app.command("ask")
@@ -109,14 +112,14 @@ def ask(
 
     options = _options(quick, out, work_dir)
     if generators:
-        options = replace(options, generators=tuple(g.strip() for g in generators.split(",")))  # type: ignore[type-var]
+        options = replace(options, generators=tuple(g.strip() for g in generators.split(",")))
     if naive is not None:
-        options = replace(options, naive=naive)  # type: ignore[type-var]
+        options = replace(options, naive=naive)
     if questions:
-        options = replace(options, questions=questions)  # type: ignore[type-var]
+        options = replace(options, questions=questions)
     if repeats:
-        options = replace(options, ask_repeats=repeats)  # type: ignore[type-var]
-    _save("ask", options, run_ask(options))  # type: ignore[arg-type]
+        options = replace(options, ask_repeats=repeats)
+    _save("ask", options, run_ask(options))
 
 
 @bench_app.command("render")

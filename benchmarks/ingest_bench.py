@@ -23,7 +23,7 @@ import numpy as np
 
 from benchmarks.measure import PhaseTimer, disk_mb, load_average, machine_info, summarise
 from benchmarks.options import BenchOptions
-from ingest.settings import REPO_ROOT, Settings
+from core.config import REPO_ROOT, Settings
 
 PHASES = ("load", "chunk", "embed", "write", "index")
 SCIFACT_DIR = REPO_ROOT / "evals" / "datasets" / "scifact"
@@ -100,7 +100,7 @@ def phase_rows(corpus: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def export_vectors(settings: Settings, names: dict[str, str], target: Path) -> int:
     """Save the SciFact index's chunk texts, sources and real vectors (the scale corpus reuses them)."""
-    from ingest.store import ChromaStore
+    from index.store import ChromaStore
 
     store = ChromaStore.from_settings(settings)
     ids: list[str] = []
@@ -132,7 +132,7 @@ def scifact_ndcg(settings: Settings, names: dict[str, str], query_limit: int | N
     """nDCG@10 of dense and hybrid retrieval over the ingested SciFact (chunk hits → documents)."""
     from evals.datasets import load_scifact
     from evals.retrieval import compute_metrics, documents_from_chunks
-    from rag.retriever import HybridSearcher
+    from rag.components import build
 
     scifact = load_scifact()
     indexed = set(names.values())
@@ -142,7 +142,7 @@ def scifact_ndcg(settings: Settings, names: dict[str, str], query_limit: int | N
         if any(doc in indexed for doc in rels)
     }
     queries = [(qid, text) for qid, text in scifact.queries.items() if qid in qrels][:query_limit]
-    searcher = HybridSearcher.from_settings(settings)
+    searcher = build(settings).searcher
     scores: dict[str, float] = {}
     for mode in ("dense", "hybrid"):
         rankings = {}
@@ -157,7 +157,7 @@ def scifact_ndcg(settings: Settings, names: dict[str, str], query_limit: int | N
 
 def raw_model_speed(vectors_file: Path, texts: int = RAW_BASELINE_TEXTS) -> dict[str, float]:
     """The baseline measured in the same run: the bare model on SciFact chunk texts (chunks/s)."""
-    from ingest.embedder import get_embedder
+    from index.embedders import get_embedder
 
     sample = [str(text) for text in np.load(vectors_file, allow_pickle=True)["texts"][:texts]]
     embedder = get_embedder(Settings().embedding)
@@ -193,7 +193,7 @@ def measure_backend(
     options: BenchOptions, base: Settings, backend: str, names: dict[str, str], scifact_dir: Path
 ) -> dict[str, Any]:
     """Default-corpus and SciFact ingests, SciFact nDCG@10 and the exported vectors, for one backend."""
-    from ingest.embedder import get_embedder
+    from index.embedders import get_embedder
 
     work = options.work_dir / "ingest" / backend
     settings = base.model_copy(update={"embedding": base.embedding.model_copy(update={"backend": backend})})
@@ -276,7 +276,7 @@ def run_ingest(options: BenchOptions) -> dict[str, Any]:
         "retrieval suite.",
         "sentence-transformers' own ONNX backend needs optimum-onnx, which requires transformers < 4.58 "
         "(sentence-transformers 5+ requires transformers 5), so ZoneQA exports with torch.onnx and "
-        "quantises with onnxruntime.quantization (ingest/onnx_embedder.py).",
+        "quantises with onnxruntime.quantization (index/embedders/onnx.py).",
     ]
     if scifact_limit:
         notes.append(f"Limited run: SciFact limited to the first {scifact_limit} abstracts.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest.settings import REPO_ROOT
+from core.config import REPO_ROOT
 
 DEFAULT_WORK_DIR = REPO_ROOT / "data" / "bench"
 DEFAULT_OUT_DIR = REPO_ROOT / "benchmarks"

@@ -27,9 +27,9 @@ import numpy as np
 from benchmarks.ingest_bench import SCIFACT_VECTORS
 from benchmarks.measure import disk_mb, load_average, machine_info, rss_mb, summarise
 from benchmarks.options import BenchOptions
-from ingest.documents import Chunk
-from ingest.settings import Settings
-from ingest.store import release_embedded_chroma
+from core.config import Settings
+from core.documents import Chunk
+from index.store import release_embedded_chroma
 
 MODES = ("bm25", "dense", "hybrid")
 CHROMA_START_SECONDS = 90.0
@@ -79,8 +79,8 @@ def progress(message: str) -> None:
 
 def build_index(settings: Settings, texts: list[str], vectors: np.ndarray, size: int, noise: float) -> dict[str, Any]:
     """Chroma (batched adds) then BM25 (from the store, as ingest does); timings in seconds."""
+    from index.store import ChromaStore, DocumentRecord
     from ingest.pipeline import Ingestor
-    from ingest.store import ChromaStore, DocumentRecord
 
     progress(f"building {size:,} chunks ({'server' if settings.chroma_host else 'embedded'})")
     store = ChromaStore.from_settings(settings)
@@ -137,10 +137,10 @@ class ChromaServer:
 
 def measure_queries(settings: Settings, queries: list[str], repeats: int) -> dict[str, dict[str, Any]]:
     """Latency (ms) per mode over ``repeats`` passes of ``queries``, modes interleaved per query."""
-    from rag.retriever import HybridSearcher
+    from rag.components import build
 
     progress(f"timing {len(queries)} queries x {repeats} ({'server' if settings.chroma_host else 'embedded'})")
-    searcher = HybridSearcher.from_settings(settings)
+    searcher = build(settings).searcher
     searcher.lexical.get()
     searcher.embedder.embed_query("warm-up")
     for mode in MODES:  # first query per mode pays lazy loads (mmap pages, HNSW into memory)

@@ -25,15 +25,17 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from core.config import Settings
+from core.documents import with_context
 from evals.datasets import GoldItem, contains_evidence, load_gold
 from evals.indexes import NAIVE_CONTEXT_TOKENS
-from ingest.documents import with_context
-from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.generators.base import ChatModel
 
 JudgeName = Literal["lexical", "llm"]
-GeneratorName = Literal["extractive", "llamacpp", "openai"]
 ProgressHook = Callable[[str, int, int], None]
 # A passage set is judged jointly; the lexical judge reads at most this many characters of it.
 _MAX_JOINT_CHARS = 4000
@@ -63,7 +65,7 @@ class LexicalJudge:
     name = "lexical"
 
     def __init__(self, settings: Settings) -> None:
-        from ingest.embedder import get_embedder
+        from index.embedders import get_embedder
         from rag.citations import CitationChecker
 
         self.embedder = get_embedder(settings.embedding)
@@ -77,7 +79,7 @@ class LexicalJudge:
         return self._vectors[text]
 
     def __call__(self, claim: str, passages: Sequence[str]) -> bool:
-        from ingest.documents import Chunk
+        from core.documents import Chunk
         from rag.evidence import Evidence
 
         if not passages:
@@ -102,34 +104,34 @@ class LexicalJudge:
 
 
 class LlmJudge:
-    """Support = the local LLM answers "yes" (``LlamaCppGenerator.complete_yes_no``)."""
+    """Support = the local LLM answers "yes" (:func:`rag.generators.chat.ask_yes_no`)."""
 
     name = "llm"
 
-    def __init__(self, settings: Settings, generator: Any | None = None) -> None:
-        if generator is None or not hasattr(generator, "complete_yes_no"):
+    def __init__(self, settings: Settings, chat_model: ChatModel | None = None) -> None:
+        if chat_model is None:
             from rag.generators.llamacpp import LlamaCppGenerator
             from rag.llm_models import resolve_model_path
 
-            generator = LlamaCppGenerator(resolve_model_path(settings), settings.llamacpp)
-        self.generator = generator
+            chat_model = LlamaCppGenerator(resolve_model_path(settings), settings.llamacpp)
+        self.chat_model = chat_model
 
     def __call__(self, claim: str, passages: Sequence[str]) -> bool:
         if not passages:
             return False
         evidence = "\n".join(f"- {' '.join(p.split())}" for p in passages)[:_MAX_JOINT_CHARS]
-        return bool(
-            self.generator.complete_yes_no(
-                f"Evidence:\n{evidence}\nClaim: {claim}\nDoes the evidence support the claim?"
-            )
+        from rag.generators.chat import ask_yes_no
+
+        return ask_yes_no(
+            self.chat_model, f"Evidence:\n{evidence}\nClaim: {claim}\nDoes the evidence support the claim?"
         )
 
 
-def make_judge(name: JudgeName, settings: Settings, generator: Any | None = None) -> SupportFn:
+def make_judge(name: JudgeName, settings: Settings, chat_model: ChatModel | None = None) -> SupportFn:
     if name == "lexical":
         return LexicalJudge(settings)
     if name == "llm":
-        return LlmJudge(settings, generator)
+        return LlmJudge(settings, chat_model)
     raise ValueError(f"unknown judge {name!r}: use lexical or llm")
 
 
@@ -247,7 +249,7 @@ def strip_markers(text: str) -> str:
 
 
 def _history(item: GoldItem) -> list[Any]:
-    from rag.schemas import ChatTurn
+    from core.schemas import ChatTurn
 
     return [ChatTurn(role=turn.role, content=turn.content) for turn in item.history]
 
@@ -289,11 +291,11 @@ def run_zoneqa(pipeline: Any, item: GoldItem, judge: SupportFn) -> ItemResult:
 class NaiveBaseline:
     """The LangChain-tutorial pipeline over the same corpus (see the module docstring)."""
 
-    def __init__(self, settings: Settings, generator: Any) -> None:
+    def __init__(self, settings: Settings, chat_model: ChatModel | None) -> None:
         from evals.indexes import NaiveIndex, cache_root, load_corpus_documents
 
         self.index = NaiveIndex.build(load_corpus_documents(settings), cache_root(settings) / "naive-zone", settings)
-        self.generator = generator
+        self.chat_model = chat_model
 
     def run(self, item: GoldItem, judge: SupportFn) -> ItemResult:
         from evals.indexes import NAIVE_TOP_K
@@ -307,16 +309,16 @@ class NaiveBaseline:
         chunks = [hit.chunk.text for hit in hits]
         first: float | None = None
         prompt_tokens: int | None = None
-        if self.generator is None or not getattr(self.generator, "uses_llm", False):
+        if self.chat_model is None:
             answer = chunks[0] if chunks else ""
             first = (time.perf_counter() - started) * 1000
             refused = not answer
         else:
             context = "\n\n".join(chunks)
             prompt = NAIVE_PROMPT.format(question=question, context=context)
-            prompt_tokens = self.generator.count_tokens(prompt)
+            prompt_tokens = self.chat_model.count_tokens(prompt)
             pieces = []
-            for piece in self.generator.stream([{"role": "user", "content": prompt}]):
+            for piece in self.chat_model.stream([{"role": "user", "content": prompt}]):
                 if first is None:
                     first = (time.perf_counter() - started) * 1000
                 pieces.append(piece)
@@ -425,7 +427,7 @@ def summarise(results: Sequence[ItemResult], generator: str, judge: str, seconds
 def evaluate_answers(
     settings: Settings,
     *,
-    generator: GeneratorName = "extractive",
+    generator: str = "extractive",
     judge: JudgeName = "lexical",
     limit: int | None = None,
     items: Sequence[GoldItem] | None = None,
@@ -442,9 +444,7 @@ def evaluate_answers(
     ``done`` holds results of an earlier, interrupted run: those items are not run again. An item
     that raises is recorded with its error (and counted as wrong), and the run goes on.
     """
-    from rag.generators import build_generator
-    from rag.pipeline import RagPipeline
-    from rag.retriever import HybridSearcher
+    from rag.components import build
 
     started = time.perf_counter()
     run_settings = settings.model_copy(update={"generator": generator})
@@ -456,11 +456,11 @@ def evaluate_answers(
         )
         run_settings = run_settings.model_copy(update={"llamacpp": llamacpp})
     items = list(items or load_gold())[: limit or None]
-    llm = build_generator(run_settings)
-    active_searcher = searcher or HybridSearcher.from_settings(run_settings)
-    pipeline = RagPipeline(run_settings, active_searcher, llm)  # type: ignore[arg-type]
-    support = make_judge(judge, run_settings, llm if generator == "llamacpp" else None)
-    naive = NaiveBaseline(run_settings, llm) if include_naive else None
+    parts = build(run_settings, searcher=searcher)
+    pipeline = parts.pipeline
+    chat_model = parts.generator.chat_model
+    support = make_judge(judge, run_settings, chat_model if generator == "llamacpp" else None)
+    naive = NaiveBaseline(run_settings, chat_model) if include_naive else None
     # One system over all items, then the other: interleaving them would evict each other's
     # prompt prefix from llama.cpp's KV cache and slow both below what a real server sees.
     runners: list[tuple[str, Callable[[GoldItem], ItemResult]]] = [

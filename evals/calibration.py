@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.config import Settings
 from evals.datasets import GoldItem, load_gold
-from ingest.settings import Settings
 
 
 def evidence_scores(
@@ -20,15 +20,14 @@ def evidence_scores(
 ) -> list[dict[str, Any]]:
     """Per item: the max ``Evidence.score`` the pipeline's selector gives its retrieved chunks."""
     from evals.retrieval import gold_query
-    from rag.evidence import EvidenceSelector
-    from rag.retriever import HybridSearcher
+    from rag.components import build
 
-    searcher = searcher or HybridSearcher.from_settings(settings)
-    selector = EvidenceSelector(searcher.embedder, settings.evidence)
+    parts = build(settings, searcher=searcher)
+    selector = parts.selector
     rows = []
     for item in items or load_gold():
         query = gold_query(item)
-        evidence = selector.select(query, searcher.search(query))
+        evidence = selector.select(query, parts.searcher.search(query))
         best = max((e.score for e in evidence), default=0.0)
         rows.append({"id": item.id, "type": item.type, "answerable": item.answerable, "best_score": round(best, 4)})
     return rows

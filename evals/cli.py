@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
+from core.config import GENERATORS
+
 if TYPE_CHECKING:
+    from core.config import Settings
     from evals.answers import ItemResult
-    from ingest.settings import Settings
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers (gold set, SciFact) and gate CI.", no_args_is_help=True)
 
@@ -44,7 +46,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _settings(ingest: bool) -> Settings:
-    from ingest.settings import get_settings
+    from core.config import get_settings
 
     settings = get_settings()
     if ingest:
@@ -105,7 +107,7 @@ def retrieval(
 
 @eval_app.command()
 def answers(
-    generator: Annotated[str, typer.Option(help="extractive, llamacpp or openai.")] = "extractive",
+    generator: Annotated[str, typer.Option(help=" | ".join(GENERATORS))] = "extractive",
     judge: Annotated[str, typer.Option(help="Support judge: lexical (fast) or llm (local LLM yes/no).")] = "lexical",
     limit: Annotated[int | None, typer.Option(help="Only the first N gold items.")] = None,
     out: Annotated[Path | None, typer.Option(help="Report folder (default: evals/reports/<timestamp>).")] = None,
@@ -122,11 +124,11 @@ def answers(
     """
     import json
 
-    from evals.answers import GeneratorName, JudgeName, evaluate_answers
+    from evals.answers import JudgeName, evaluate_answers
     from evals.report import settings_summary, write_answer_report
 
-    if generator not in ("extractive", "llamacpp", "openai"):
-        raise typer.BadParameter("generator must be extractive, llamacpp or openai")
+    if generator not in GENERATORS:
+        raise typer.BadParameter(f"generator must be one of {', '.join(GENERATORS)}")
     if judge not in ("lexical", "llm"):
         raise typer.BadParameter("judge must be lexical or llm")
     if resume and out is None:
@@ -146,7 +148,7 @@ def answers(
     with _progress() as progress:
         result = evaluate_answers(
             settings,
-            generator=cast("GeneratorName", generator),
+            generator=generator,
             judge=cast("JudgeName", judge),
             limit=limit,
             include_naive=baseline,

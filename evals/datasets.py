@@ -22,9 +22,14 @@ from pydantic import BaseModel, Field
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 GOLD_PATH = DATASETS_DIR / "zone_gold.jsonl"
+#: The hard set: questions asked in other words than the text (dev/test halves by passage).
+HARD_PATH = DATASETS_DIR / "zone_hard.jsonl"
+#: Chinese questions over the English corpus, and zh/en pairs over the Chinese test documents.
+ZH_PATH = DATASETS_DIR / "zone_zh.jsonl"
+ZH_CORPUS_DIR = DATASETS_DIR / "zh_corpus"
 SCIFACT_DIR = DATASETS_DIR / "scifact"
 
-ItemType = Literal["fact", "table", "multi-hop", "follow-up", "unanswerable"]
+ItemType = Literal["fact", "paraphrase", "table", "multi-hop", "follow-up", "list", "unanswerable"]
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -45,6 +50,18 @@ class GoldItem(BaseModel):
     source: str | None = None
     page: int | None = None
     evidence: str | None = None
+    # Fields of the hard and Chinese sets (zone_hard.jsonl, zone_zh.jsonl); defaults fit zone_gold.jsonl.
+    lang: Literal["en", "zh"] = "en"
+    split: Literal["dev", "test"] | None = None
+    passage: str | None = Field(None, description="Group key of the dev/test split (same passage, same half).")
+    source_2: str | None = None
+    page_2: int | None = None
+    evidence_2: str | None = None
+    unanswerable_kind: Literal["near-domain", "false-premise", "off-domain"] | None = None
+    twin_question: str | None = Field(None, description="The same question in the other language.")
+    twin_history: list[HistoryTurn] = Field(default_factory=list)
+    twin_id: str | None = None
+    note: str | None = None
 
     @property
     def answerable(self) -> bool:

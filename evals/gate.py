@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
+from core.config import Settings
 from evals.answers import ProgressHook
-from ingest.settings import Settings
 
 THRESHOLDS_PATH = Path(__file__).resolve().parent / "thresholds.yaml"
 GATE_RETRIEVAL_CONFIG = "hybrid"

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from core.config import Settings
+from core.documents import Block, Chunk, LoadedDocument, make_chunk_id
 from evals.datasets import SciFact
-from ingest.documents import Block, Chunk, LoadedDocument, make_chunk_id
-from ingest.settings import Settings
 
 # The LangChain RAG tutorial's splitter settings: the naive baseline, by definition.
 NAIVE_CHUNK_CHARS = 1000
@@ -132,9 +132,9 @@ class SciFactIndex:
         progress: Progress | None = None,
     ) -> SciFactIndex:
         """Build what is missing (whole-abstract vectors first), reuse what a previous run left."""
+        from index.bm25 import BM25Index
+        from index.embedders import get_embedder
         from ingest.chunker import StructuredChunker, TokenCounter
-        from ingest.embedder import get_embedder
-        from ingest.lexical import BM25Index
 
         chunking = base.chunking
         signature = (
@@ -216,8 +216,8 @@ class NaiveIndex:
     """LangChain-tutorial retrieval: 1000/200 character splits, dense only, top 4."""
 
     def __init__(self, settings: Settings) -> None:
-        from ingest.embedder import get_embedder
-        from ingest.store import ChromaStore
+        from index.embedders import get_embedder
+        from index.store import ChromaStore
 
         self.settings = settings
         self.store = ChromaStore.from_settings(settings)
@@ -259,8 +259,8 @@ class NaiveIndex:
         cls, documents: Sequence[LoadedDocument], folder: Path, base: Settings, progress: Progress | None = None
     ) -> NaiveIndex:
         """Build (or reuse) the naive index of ``documents`` in ``folder``."""
-        from ingest.embedder import get_embedder
-        from ingest.store import DocumentRecord, release_embedded_chroma
+        from index.embedders import get_embedder
+        from index.store import DocumentRecord, release_embedded_chroma
 
         settings = base.model_copy(
             update={"data_dir": folder, "corpus_dir": folder / "no-corpus", "collection": "naive", "chroma_host": ""}
@@ -310,11 +310,11 @@ def load_corpus_documents(settings: Settings) -> list[LoadedDocument]:
     """The corpus files as loaded by ZoneQA's loaders (what the naive baseline splits)."""
     from ingest.loaders import load_file
     from ingest.manifest import load_manifest
-    from ingest.pipeline import Ingestor, file_sha256
+    from ingest.pipeline import file_sha256, scan_document_folders
 
     documents = []
     manifests: dict[Path, Any] = {}
-    for _source, path in sorted(Ingestor(settings, store=_NoStore()).scan().items()):  # type: ignore[arg-type]
+    for _source, path in sorted(scan_document_folders(settings.document_dirs).items()):
         if path.parent not in manifests:
             manifests[path.parent] = load_manifest(path.parent)
         document = load_file(path, limits=settings.limits, manifest=manifests[path.parent])
@@ -338,7 +338,3 @@ def scifact_documents(scifact: SciFact) -> list[LoadedDocument]:
             )
         )
     return documents
-
-
-class _NoStore:
-    """Stands in for the store when only :meth:`Ingestor.scan` is needed (no Chroma opened)."""

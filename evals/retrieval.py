@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from core.config import Settings
 from evals.datasets import GoldItem, SciFact, contains_evidence, load_gold, load_scifact, normalize_for_match
-from ingest.settings import Settings
 
 CUTOFFS = (1, 3, 5, 10, 20, 100)
 DEPTH = 100
@@ -141,8 +141,8 @@ class RetrievalResult:
 # ---- the gold set --------------------------------------------------------------------------------
 def gold_query(item: GoldItem) -> str:
     """The question as ZoneQA searches it in extractive mode (follow-ups condensed without an LLM)."""
+    from core.schemas import ChatTurn
     from rag.condense import condense_question
-    from rag.schemas import ChatTurn
 
     history = [ChatTurn(role=turn.role, content=turn.content) for turn in item.history]
     return condense_question(" ".join(item.question.split()), history, None)
@@ -190,9 +190,9 @@ def evaluate_zone(
     else:
         active: Any = searcher
         if active is None:
-            from rag.retriever import HybridSearcher
+            from rag.components import build
 
-            active = HybridSearcher.from_settings(settings)
+            active = build(settings).searcher
         options = _hybrid_options(config, settings)
         pool = _store_chunks(getattr(active, "store", None) or _open_store(settings))
 
@@ -227,7 +227,7 @@ def evaluate_zone(
 
 
 def _open_store(settings: Settings) -> Any:
-    from ingest.store import ChromaStore
+    from index.store import ChromaStore
 
     return ChromaStore.from_settings(settings)
 
@@ -272,7 +272,7 @@ def evaluate_scifact(
     ZoneQA's own fusion functions and settings (``candidates``, ``rrf_k``, ``dense_weight``).
     """
     from evals.indexes import NaiveIndex, SciFactIndex, cache_root, scifact_documents
-    from ingest.embedder import get_embedder
+    from index.embedders import get_embedder
     from rag.retriever import reciprocal_rank_fusion, weighted_score_fusion
 
     scifact = scifact or load_scifact()

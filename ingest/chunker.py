@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ingest.documents import Block, Chunk, LoadedDocument, make_chunk_id
-from ingest.sentences import sentence_spans
+from core.documents import Block, Chunk, LoadedDocument, make_chunk_id
+from core.text.sentences import sentence_spans
 
 OffsetTokenizer = Callable[[str], Sequence[tuple[int, int]]]
 

@@ -25,11 +25,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.errors import ManifestError
+
 MANIFEST_FILENAME = "manifest.yaml"
-
-
-class ManifestError(ValueError):
-    """A manifest that exists but cannot be read; the message names the file."""
 
 
 class ManifestEntry(BaseModel):

@@ -25,12 +25,13 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from core.config import Settings
+from core.documents import Chunk, LoadedDocument
+from core.errors import LoaderError
+from index.bm25 import refresh_from_store
+from index.embedders import Embedder, get_embedder
+from index.store import ChromaStore, DocumentRecord
 from ingest.chunker import StructuredChunker, TokenCounter
-from ingest.documents import Chunk, LoadedDocument, LoaderError, with_context
-from ingest.embedder import Embedder, get_embedder
-from ingest.lexical import BM25Index
-from ingest.settings import Settings
-from ingest.store import ChromaStore, DocumentRecord
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed"]
 MANIFEST_NAMES = {"manifest.yaml", "manifest.yml", "manifest.json"}
@@ -97,6 +98,25 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def scan_document_folders(folders: Sequence[Path]) -> dict[str, Path]:
+    """Supported files in ``folders`` by source name (the first folder wins a clash); opens no index."""
+    from ingest.loaders import SUPPORTED_SUFFIXES
+
+    found: dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if (
+                path.is_file()
+                and not path.name.startswith(".")
+                and path.name not in MANIFEST_NAMES
+                and path.suffix.lower() in SUPPORTED_SUFFIXES
+            ):
+                found.setdefault(path.name, path)
+    return found
+
+
 class Ingestor:
     """Runs ingestion for the folders in settings; see the module docstring."""
 
@@ -140,21 +160,7 @@ class Ingestor:
     # ---- the run -----------------------------------------------------------------------------
     def scan(self) -> dict[str, Path]:
         """Supported files in the document folders by source name (the first folder wins a clash)."""
-        from ingest.loaders import SUPPORTED_SUFFIXES
-
-        found: dict[str, Path] = {}
-        for folder in self.settings.document_dirs:
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.iterdir()):
-                if (
-                    path.is_file()
-                    and not path.name.startswith(".")
-                    and path.name not in MANIFEST_NAMES
-                    and path.suffix.lower() in SUPPORTED_SUFFIXES
-                ):
-                    found.setdefault(path.name, path)
-        return found
+        return scan_document_folders(self.settings.document_dirs)
 
     def run(self, *, prune: bool = True, only: Sequence[Path] | None = None) -> IngestReport:
         """Bring the index in step with the folders (or with just the files in ``only``)."""
@@ -202,21 +208,13 @@ class Ingestor:
 
     def refresh_lexical_index(self, *, force: bool = False) -> bool:
         """Rebuild BM25 from the store when it does not reflect the store's current version."""
-        version = self.store.version()
-        if not force and BM25Index.saved_version(self.settings.bm25_dir) == version:
-            return False
-        ids: list[str] = []
-        texts: list[str] = []
-        sources: list[str] = []
-        for batch_ids, batch_texts, metas in self.store.iter_chunks():
-            ids.extend(batch_ids)
-            contexts = (str(meta.get("context") or "") for meta in metas)
-            texts.extend(with_context(text, context) for text, context in zip(batch_texts, contexts, strict=True))
-            sources.extend(str(meta.get("source", "")) for meta in metas)
-        self._start("index", len(ids))
-        BM25Index.build(ids, texts, sources, version=version).save(self.settings.bm25_dir)
-        self._advance("index", len(ids))
-        return True
+        return refresh_from_store(
+            self.store,
+            self.settings.bm25_dir,
+            force=force,
+            on_start=lambda rows: self._start("index", rows),
+            on_done=lambda rows: self._advance("index", rows),
+        )
 
     # ---- phases ------------------------------------------------------------------------------
     def _load_and_chunk(

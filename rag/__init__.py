@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from core.schemas import Answer, ChatTurn
     from rag.pipeline import RagPipeline, StreamEvent
-    from rag.schemas import Answer, ChatTurn
 
 _default: RagPipeline | None = None
 _default_lock = threading.Lock()
@@ -28,15 +28,16 @@ def default_pipeline() -> RagPipeline:
     global _default
     with _default_lock:
         if _default is None:
-            from ingest.settings import get_settings
-            from rag.pipeline import RagPipeline
+            from core.config import get_settings
+            from rag.components import build
 
-            _default = RagPipeline.from_settings(get_settings())
+            _default = build(get_settings()).pipeline
+            _default.warm_up()
         return _default
 
 
 def _turns(history: Sequence[ChatTurn | dict] | None) -> list[ChatTurn] | None:
-    from rag.schemas import ChatTurn
+    from core.schemas import ChatTurn
 
     if not history:
         return None

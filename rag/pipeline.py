@@ -1,8 +1,10 @@
 """The answer pipeline: condense → retrieve → select evidence → gate → generate → check citations.
 
+Built by the composition root, :func:`rag.components.build`, which hands it its parts.
+
 Usage::
 
-    pipeline = RagPipeline.from_settings(get_settings())
+    pipeline = build(get_settings()).pipeline
     answer = pipeline.answer("Which city hosted the 2016 G20 summit?")
     for event in pipeline.stream("What is the negative list?"):
         if event.kind == "token":
@@ -19,17 +21,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.lexical import content_terms
-from ingest.settings import Settings
-from ingest.store import ChromaStore
-from rag.citations import MARKER, CitationChecker, SupportJudge, parse_markers
+from core.config import EvidenceSettings
+from core.schemas import Answer, ChatTurn, Citation
+from core.text.terms import content_terms
+from rag.citations import MARKER, CitationChecker, parse_markers
 from rag.condense import condense_question
 from rag.evidence import Evidence, EvidenceSelector
-from rag.generators import ChatMessage, Generator, build_generator
+from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
-from rag.prompts import REFUSAL_SENTINEL, answer_messages
+from rag.prompts import REFUSAL_SENTINEL
 from rag.retriever import HybridSearcher, RetrievedChunk
-from rag.schemas import Answer, ChatTurn, Citation
 
 REFUSAL_TEXT = "I could not find an answer to this in the documents."
 _CLOSEST_DOCUMENTS = 3
@@ -65,35 +66,18 @@ class RagPipeline:
 
     def __init__(
         self,
-        settings: Settings,
-        searcher: HybridSearcher,
-        generator: Generator,
         *,
-        judge: SupportJudge | None = None,
+        searcher: HybridSearcher,
+        selector: EvidenceSelector,
+        checker: CitationChecker,
+        generator: Generator,
+        evidence: EvidenceSettings,
     ) -> None:
-        self.settings = settings
         self.searcher = searcher
+        self.selector = selector
+        self.checker = checker
         self.generator = generator
-        embedder = searcher.embedder
-        self.selector = EvidenceSelector(embedder, settings.evidence)
-        self.checker = CitationChecker(embedder, settings.evidence, judge=judge)
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, generator: Generator | None = None, store: ChromaStore | None = None
-    ) -> RagPipeline:
-        searcher = HybridSearcher.from_settings(settings, store=store)
-        generator = generator or build_generator(settings)
-        judge = None
-        if settings.llamacpp.judge and hasattr(generator, "complete_yes_no"):
-            ask = generator.complete_yes_no
-
-            def judge(claim: str, evidence_text: str) -> bool:
-                return bool(ask(f"Evidence: {evidence_text}\nClaim: {claim}\nDoes the evidence support the claim?"))
-
-        pipeline = cls(settings, searcher, generator, judge=judge)
-        pipeline.warm_up()
-        return pipeline
+        self.evidence = evidence
 
     def warm_up(self) -> None:
         """Load the BM25 index and run the embedder once, so the first question is not slower."""
@@ -130,8 +114,7 @@ class RagPipeline:
         if not question:
             raise ValueError("the question is empty")
         clock = _Clock()
-        llm = self.generator if self.generator.uses_llm else None
-        question_used = condense_question(question, history, llm)
+        question_used = condense_question(question, history, self.generator)
         clock.lap("condense")
 
         hits = self.searcher.search(question_used, top_k=top_k, sources=sources)
@@ -140,18 +123,13 @@ class RagPipeline:
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)
-        if best < self.settings.evidence.refusal_threshold or self.unknown_names(question_used):
+        if best < self.evidence.refusal_threshold or self.unknown_names(question_used):
             yield from self._refuse(question_used, hits, clock, emit_text=True)
             return
 
-        prompt_tokens: int | None = None
         pieces: list[str] = []
-        if self.generator.uses_llm:
-            messages, prompt_tokens = self._fit_prompt(question_used, evidence)
-            stream = self.generator.stream(messages, max_tokens=self._max_tokens())
-        else:
-            extractive = self.generator if isinstance(self.generator, ExtractiveGenerator) else ExtractiveGenerator()
-            stream = extractive.compose(evidence)
+        draft = self.generator.draft(question_used, evidence)
+        prompt_tokens, stream = draft.prompt_tokens, draft.pieces
         try:
             for piece in _hold_back_sentinel(stream):
                 if not pieces:
@@ -196,7 +174,7 @@ class RagPipeline:
         A question about something the corpus never mentions cannot be answered from it, however
         similar the rest of the question is to some passage.
         """
-        if not self.settings.evidence.refuse_unknown_names:
+        if not self.evidence.refuse_unknown_names:
             return []
         index = self.searcher.lexical.get()
         words = _WORD.findall(question)
@@ -208,19 +186,6 @@ class RagPipeline:
         return [word for word in named if (terms := content_terms(word)) and not all(index.knows(t) for t in terms)]
 
     # ---- helpers -----------------------------------------------------------------------------
-    def _fit_prompt(self, question: str, evidence: list[Evidence]) -> tuple[list[ChatMessage], int]:
-        """The answer prompt within the token budget: the weakest evidence is left out first.
-
-        A small prompt is what makes a CPU answer in seconds (prompt processing dominates).
-        """
-        kept = list(evidence)
-        while True:
-            messages = answer_messages(question, kept)
-            tokens = self.generator.count_tokens(messages[0]["content"] + messages[1]["content"])
-            if tokens <= self.settings.evidence.max_prompt_tokens or len(kept) <= 1:
-                return messages, tokens
-            kept.remove(min(kept, key=lambda item: item.score))
-
     @staticmethod
     def _only_markers(raw: str, evidence: Sequence[Evidence]) -> list[Evidence]:
         """The evidence named by an output that is nothing but markers (e.g. "[1]"), else []."""
@@ -228,11 +193,6 @@ class RagPipeline:
             return []
         wanted = set(parse_markers(raw))
         return [item for item in evidence if item.n in wanted]
-
-    def _max_tokens(self) -> int:
-        if self.settings.generator == "openai":
-            return self.settings.openai.max_tokens
-        return self.settings.llamacpp.max_tokens
 
     def _refuse(
         self,

@@ -15,9 +15,9 @@ import re
 from collections.abc import Sequence
 from itertools import zip_longest
 
+from core.schemas import ChatTurn
 from rag.evidence import Evidence
 from rag.generators.base import ChatMessage
-from rag.schemas import ChatTurn
 
 #: What an LLM replies when the evidence does not answer the question.
 REFUSAL_SENTINEL = "NOT_IN_DOCUMENTS"

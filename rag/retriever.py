@@ -8,7 +8,7 @@ changes (another process ingested), checked at most every ``bm25_reload_seconds`
 
 Usage::
 
-    searcher = HybridSearcher.from_settings(get_settings())
+    searcher = build(get_settings()).searcher      # rag.components
     hits = searcher.search("Which city hosted the 2016 G20 summit?", top_k=5)
     retriever = HybridRetriever(searcher=searcher)
     docs = retriever.invoke("free trade zone negative list")
@@ -27,11 +27,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from ingest.documents import Chunk
-from ingest.embedder import Embedder, get_embedder
-from ingest.lexical import BM25Index
-from ingest.settings import RetrievalSettings, Settings
-from ingest.store import ChromaStore
+from core.config import RetrievalSettings, Settings
+from core.documents import Chunk
+from index.bm25 import BM25Index, refresh_from_store
+from index.embedders import Embedder
+from index.store import ChromaStore
 
 Fusion = Literal["rrf", "weighted"]
 
@@ -141,11 +141,8 @@ class LexicalIndexHolder:
 
     def _load(self, version: str) -> BM25Index:
         folder = self.settings.bm25_dir
-        if BM25Index.saved_version(folder) != version:
-            # Another process changed the store and has not saved BM25 yet (or a crash): rebuild.
-            from ingest.pipeline import Ingestor
-
-            Ingestor(self.settings, store=self.store).refresh_lexical_index()
+        # Another process changed the store and has not saved BM25 yet (or crashed): rebuild.
+        refresh_from_store(self.store, folder)
         return BM25Index.load(folder)
 
 
@@ -163,11 +160,6 @@ class HybridSearcher:
         self.embedder = embedder
         self.lexical = lexical
         self.settings = settings
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, store: ChromaStore | None = None) -> HybridSearcher:
-        store = store or ChromaStore.from_settings(settings)
-        return cls(store, get_embedder(settings.embedding), LexicalIndexHolder(settings, store), settings.retrieval)
 
     def search(
         self,

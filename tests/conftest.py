@@ -2,6 +2,10 @@
 
 The default corpus is ingested once per test session (``ingested_settings``) and reused by every
 test that only reads the index; tests that change an index build their own.
+
+The folders mirror the code: ``unit/`` (one part at a time, fakes allowed), ``integration/`` (real
+Chroma, real ``chroma run``, real uvicorn), ``e2e/`` (Streamlit, Chromium) and ``quality/`` (the
+eval gate, the real LLM). Everything in ``e2e/`` and ``quality/`` is marked slow by its folder.
 """
 
 from __future__ import annotations
@@ -21,13 +25,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from api.testing import ApiServer, free_port  # noqa: E402
-from ingest.settings import REPO_ROOT, Settings  # noqa: E402
+from core.config import REPO_ROOT, Settings  # noqa: E402
 
 __all__ = ["free_port"]
 
 CORPUS_DIR = REPO_ROOT / "corpus"
+#: Folders whose tests are all slow (``make test-fast`` skips them).
+SLOW_FOLDERS = ("e2e", "quality")
 PDF_NAME = "ftz-tenth-anniversary-pei-2024.pdf"
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow marker follows the folder for e2e/ and quality/ tests."""
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        relative = Path(str(item.fspath)).resolve().relative_to(tests_dir)
+        if relative.parts and relative.parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
@@ -99,9 +114,9 @@ def ingested_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def default_pipeline(ingested_settings: Settings) -> Any:
     """An extractive RagPipeline over the default corpus."""
-    from rag.pipeline import RagPipeline
+    from rag.components import build
 
-    return RagPipeline.from_settings(ingested_settings.model_copy(update={"generator": "extractive"}))
+    return build(ingested_settings.model_copy(update={"generator": "extractive"})).pipeline
 
 
 @pytest.fixture(scope="session")

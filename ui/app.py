@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from ingest.settings import get_settings
 from ui.client import (
     ApiClient,
     ApiClientError,
@@ -30,6 +29,7 @@ from ui.render import (
     conversation_markdown,
     refusal_markdown,
 )
+from ui.settings import get_ui_settings
 
 logger = logging.getLogger("zoneqa.ui")
 
@@ -80,7 +80,7 @@ def new_conversation() -> None:
 
 
 def _client() -> ApiClient:
-    settings = get_settings()
+    settings = get_ui_settings()
     return ApiClient(settings.api_url, settings.api_key)
 
 
@@ -97,7 +97,7 @@ def sidebar(client: ApiClient) -> tuple[list[str] | None, int]:
     Returns the sources to restrict the search to (None = all) and the number of sources.
     """
     state = _state()
-    settings = get_settings()
+    settings = get_ui_settings()
     with st.sidebar:
         st.markdown("### ZoneQA")
         _status(client)

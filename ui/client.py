@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
 from httpx_sse import SSEError, connect_sse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
+
+from core.schemas import Answer, ChatTurn, Citation, DocumentInfo, UploadedDocument
 
 # Why these values: a cached extractive answer takes well under a second, a local LLM on a laptop
 # CPU can need most of a minute; status calls must never make the sidebar hang.
@@ -74,52 +76,11 @@ class ApiError(ApiClientError):
         return self.status_code in (401, 403)
 
 
-class CitationResult(BaseModel):
-    """One numbered source of an answer (mirrors the API's citation object)."""
-
-    n: int
-    source: str
-    title: str
-    page: int | None = None
-    section: str | None = None
-    chunk_id: str = ""
-    quote: str
-    score: float = 0.0
-    passage: str = ""
-    quote_start: int = 0
-    quote_end: int = 0
-
-
-class AskResult(BaseModel):
-    """The API's answer: cited text, or a refusal with the closest documents."""
-
-    answer: str
-    citations: list[CitationResult] = Field(default_factory=list)
-    answerable: bool
-    question_used: str = ""
-    timings_ms: dict[str, float] = Field(default_factory=dict)
-    model: str = ""
-    closest_documents: list[str] = Field(default_factory=list)
-    prompt_tokens: int | None = None
-
-
-class DocumentInfo(BaseModel):
-    """A document in the index."""
-
-    source: str
-    title: str
-    pages: int | None = None
-    chunks: int = 0
-    ingested_at: str | None = None
-
-
-class UploadResult(BaseModel):
-    """What the API ingested from an upload."""
-
-    source: str
-    title: str
-    chunks: int
-    pages: int | None = None
+#: The API's wire models (one contract for server and client), under the names the page uses.
+CitationResult = Citation
+AskResult = Answer
+UploadResult = UploadedDocument
+ChatMessage = ChatTurn
 
 
 class ReadyStatus(BaseModel):
@@ -132,13 +93,7 @@ class ReadyStatus(BaseModel):
     detail: str = ""
 
 
-class ChatMessage(BaseModel):
-    """One earlier turn, sent as history so follow-up questions work."""
-
-    role: Literal["user", "assistant"]
-    content: str
-
-
+ModelT = TypeVar("ModelT", bound=BaseModel)
 StreamItem = str | AskResult
 
 
@@ -227,7 +182,7 @@ class ApiClient:
         return response
 
     @staticmethod
-    def _parse(model: type[BaseModel], data: Any) -> Any:
+    def _parse(model: type[ModelT], data: Any) -> ModelT:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -264,7 +219,7 @@ class ApiClient:
         """``POST /ask``: the whole answer at once."""
         body = self._ask_body(question, history, sources, top_k)
         response = self._request("POST", "/ask", self._answer_timeout, json=body)
-        return self._parse(AskResult, response.json())  # type: ignore[no-any-return]
+        return self._parse(AskResult, response.json())
 
     def ask_stream(
         self,
@@ -322,7 +277,7 @@ class ApiClient:
         files = {"file": (filename, content, content_type or "application/octet-stream")}
         timeout = httpx.Timeout(UPLOAD_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
         response = self._request("POST", "/documents", timeout, files=files)
-        return self._parse(UploadResult, response.json())  # type: ignore[no-any-return]
+        return self._parse(UploadResult, response.json())
 
     def delete(self, source: str) -> None:
         """``DELETE /documents/{source}`` (admin key)."""

@@ -12,13 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import JsonBody, KeyDep, PipelineDep, StateDep
+from api.deps import CatalogDep, JsonBody, KeyDep, PipelineDep, StateDep
 from api.errors import JSON_BODY_ERRORS, index_unavailable_detail
 from api.metrics import ApiMetrics
 from api.models import EXAMPLE_LEAD, EXAMPLE_QUOTE, EXAMPLE_TITLE, Answer, AskRequest
 from api.routes.common import check_sources, guarded
-from api.services import IndexUnavailableError, PipelineHolder
-from rag.generators import GeneratorError
+from api.services.pipeline import PipelineHolder
+from core.errors import GeneratorError, IndexUnavailableError
+from rag.pipeline import RagPipeline, StreamEvent
 
 logger = logging.getLogger("zoneqa.api")
 router = APIRouter(tags=["answers"])
@@ -59,15 +60,14 @@ _SSE_EVENT_SCHEMA = {
         "event": {"type": "string", "enum": ["token", "answer", "error"]},
         "data": {
             "type": "string",
-            "description": 'JSON: token `{"text"}`; answer: the POST /ask object; '
-            'error `{"detail", "request_id"}`.',
+            "description": 'JSON: token `{"text"}`; answer: the POST /ask object; error `{"detail", "request_id"}`.',
         },
     },
 }
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def _pipeline_events(pipeline: Any, body: AskRequest) -> Iterator[Any]:
+def _pipeline_events(pipeline: RagPipeline, body: AskRequest) -> Iterator[StreamEvent]:
     return pipeline.stream(body.question, history=body.history, sources=body.sources, top_k=body.top_k)
 
 
@@ -78,9 +78,9 @@ def _pipeline_events(pipeline: Any, body: AskRequest) -> Iterator[Any]:
     dependencies=[JsonBody],
     responses={200: {"content": {"application/json": {"example": _ANSWER_EXAMPLE}}}, **JSON_BODY_ERRORS},
 )
-def ask(body: AskRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep) -> Answer:
+def ask(body: AskRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep, catalog: CatalogDep) -> Answer:
     """Retrieve, select evidence, generate and verify. A refusal is a 200 with `answerable: false`."""
-    check_sources(pipeline, body.sources)
+    check_sources(catalog, body.sources)
 
     def work() -> tuple[Answer, int]:
         final: Answer | None = None
@@ -165,12 +165,17 @@ async def _stream_events(
     },
 )
 async def ask_stream(
-    request: Request, body: AskRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep
+    request: Request,
+    body: AskRequest,
+    caller: KeyDep,
+    state: StateDep,
+    pipeline: PipelineDep,
+    catalog: CatalogDep,
 ) -> StreamingResponse:
     """The same answer as POST /ask, streamed. Streamed text is provisional: the `answer` event is
     the verified answer (unsupported sentences removed), which is what to show in the end.
     Closing the connection stops the generation."""
-    await run_in_threadpool(check_sources, pipeline, body.sources)
+    await run_in_threadpool(check_sources, catalog, body.sources)
     ticket = await run_in_threadpool(state.gate.acquire)
     iterator = _pipeline_events(pipeline, body)
     return StreamingResponse(

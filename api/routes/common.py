@@ -2,30 +2,31 @@
 
 Usage::
 
-    check_sources(pipeline, ["a.pdf"])                      # 422 listing the known sources
+    check_sources(catalog, ["a.pdf"])                      # 422 listing the known sources
     hits = guarded(holder, lambda: pipeline.searcher.search("q"))
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi.exceptions import RequestValidationError
 
-from api.services import IndexUnavailableError, PipelineHolder
-from rag.generators import GeneratorError
+from api.services.pipeline import PipelineHolder
+from core.errors import GeneratorError, IndexUnavailableError
+from index.catalog import IndexCatalog
 
 T = TypeVar("T")
 
 
-def check_sources(pipeline: Any, sources: Sequence[str] | None) -> None:
+def check_sources(catalog: IndexCatalog, sources: Sequence[str] | None) -> None:
     """Reject unknown document names with the list of known ones (a typo must not silently match nothing)."""
     if not sources:
         return
-    known = sorted(record.source for record in pipeline.searcher.store.documents())
-    unknown = [source for source in sources if source not in known]
+    unknown = catalog.unknown(sources)
     if unknown:
+        known = catalog.known_sources()
         message = f"unknown sources {unknown}; known sources are {known}"
         raise RequestValidationError([{"loc": ("body", "sources"), "msg": message, "type": "unknown_source"}])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, HTTPException, UploadFile
 from api.deps import AdminDep, KeyDep, StateDep
 from api.errors import FORBIDDEN, INVALID, READ_ERRORS, TOO_LARGE, error_doc
 from api.models import DeletedDocument, DocumentInfo, DocumentList, UploadedDocument
-from api.services import utc_iso
+from api.services.feedback import utc_iso
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -56,9 +56,7 @@ def upload_document(
     """Saved into the uploads folder and ingested before the response returns. A file that cannot be
     read is answered with 422 and the loader's reason, and is not kept."""
     record = state.documents.add(file.filename or "", file.file.read, _COPY_CHUNK_BYTES)
-    return UploadedDocument(
-        source=record.source, title=record.title, chunks=record.chunks, pages=record.pages
-    )
+    return UploadedDocument(source=record.source, title=record.title, chunks=record.chunks, pages=record.pages)
 
 
 @router.delete(

@@ -17,10 +17,12 @@ def healthz() -> Health:
 
 
 def _readiness(state: StateDep) -> Readiness:
-    pipeline = state.pipelines.get()
-    state.pipelines.check_store()
-    store = pipeline.searcher.store
-    return Readiness(documents=len(store.documents()), chunks=store.count(), generator=pipeline.model_name)
+    parts = state.pipelines.parts()
+    catalog = parts.catalog
+    catalog.heartbeat()
+    return Readiness(
+        documents=len(catalog.documents()), chunks=catalog.chunk_count(), generator=parts.pipeline.model_name
+    )
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import JsonBody, KeyDep, PipelineDep, StateDep
+from api.deps import CatalogDep, JsonBody, KeyDep, PipelineDep, StateDep
 from api.errors import JSON_BODY_ERRORS
 from api.models import SearchHit, SearchRequest, SearchResponse
 from api.routes.common import check_sources, guarded
@@ -19,9 +19,11 @@ router = APIRouter(tags=["search"])
     dependencies=[JsonBody],
     responses=JSON_BODY_ERRORS,
 )
-def search(body: SearchRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep) -> SearchResponse:
+def search(
+    body: SearchRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep, catalog: CatalogDep
+) -> SearchResponse:
     """Hybrid BM25 + dense retrieval with neighbouring chunks merged; no generation, no refusal gate."""
-    check_sources(pipeline, body.sources)
+    check_sources(catalog, body.sources)
     hits = guarded(
         state.pipelines, lambda: pipeline.searcher.search(body.query, top_k=body.top_k, sources=body.sources)
     )

@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from rag.evidence import Evidence
-from rag.generators.base import ChatMessage, GeneratorError
+from rag.generators.base import ChatMessage, ChatModel, Draft, SupportJudge
 
 
 class ExtractiveGenerator:
     """Quotes the top evidence; a second sentence only when it scores nearly as well as the first."""
 
     name = "extractive"
-    uses_llm = False
+    chat_model: ChatModel | None = None
+    support_judge: SupportJudge | None = None
 
     def __init__(self, max_sentences: int = 2, second_sentence_margin: float = 0.03) -> None:
         if max_sentences < 1:
@@ -45,10 +46,8 @@ class ExtractiveGenerator:
                 sentence = f"{sentence} [{item.n}]."
             yield ("" if index == 0 else " ") + sentence
 
-    def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int | None = None, stop: list[str] | None = None
-    ) -> Iterator[str]:
-        raise GeneratorError("The extractive generator composes from evidence; it does not read prompts.")
+    def draft(self, question: str, evidence: Sequence[Evidence]) -> Draft:
+        return Draft(self.compose(evidence))
 
-    def count_tokens(self, text: str) -> int:
-        return 0
+    def rewrite(self, messages: list[ChatMessage], *, max_tokens: int) -> str | None:
+        return None  # no LLM: follow-ups carry the previous question's terms over instead

@@ -22,21 +22,17 @@ Usage::
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.generators.base import ChatMessage, GeneratorError
+from core.errors import GeneratorUnavailableError
+from rag.generators.base import ChatMessage
+from rag.generators.chat import ask_yes_no
 
 if TYPE_CHECKING:
-    from ingest.settings import LlamaCppSettings
-
-#: Answer budget of :meth:`LlamaCppGenerator.complete_yes_no`: "Yes"/"No" plus a little slack.
-YES_NO_MAX_TOKENS = 4
-_YES_NO_SYSTEM = "Answer with exactly one word: Yes or No."
-_YES_NO_PATTERN = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+    from core.config import LlamaCppSettings
 
 
 def _threads(configured: int) -> int:
@@ -54,18 +50,16 @@ class LlamaCppGenerator:
         gen.count_tokens("free trade zone")   # -> 4
     """
 
-    uses_llm = True
-
     def __init__(self, model_path: Path, settings: LlamaCppSettings, *, verbose: bool = False) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as error:
-            raise GeneratorError(
+            raise GeneratorUnavailableError(
                 "llama-cpp-python is not installed: run `make install` (it builds the wheel once) "
                 "or `pip install '.[llm]'`."
             ) from error
         if not Path(model_path).is_file():
-            raise GeneratorError(f"Model file {model_path} does not exist: run `zoneqa models pull`.")
+            raise GeneratorUnavailableError(f"Model file {model_path} does not exist: run `zoneqa models pull`.")
         self.name = Path(model_path).stem
         self.model_path = Path(model_path)
         self._settings = settings
@@ -79,7 +73,7 @@ class LlamaCppGenerator:
                 verbose=verbose,
             )
         except (ValueError, RuntimeError) as error:  # llama-cpp-python raises ValueError on a bad file
-            raise GeneratorError(f"llama.cpp could not load {model_path}: {error}") from error
+            raise GeneratorUnavailableError(f"llama.cpp could not load {model_path}: {error}") from error
 
     def stream(
         self, messages: list[ChatMessage], *, max_tokens: int | None = None, stop: list[str] | None = None
@@ -114,12 +108,7 @@ class LlamaCppGenerator:
 
             gen.complete_yes_no("Does 'Zones cut tariffs' follow from '...tariffs are cut...'?")
         """
-        answer = self.complete(
-            [{"role": "system", "content": _YES_NO_SYSTEM}, {"role": "user", "content": question}],
-            max_tokens=YES_NO_MAX_TOKENS,
-        )
-        match = _YES_NO_PATTERN.search(answer)
-        return bool(match and match.group(1).lower() == "yes")
+        return ask_yes_no(self, question)
 
     def forget_prompt_cache(self) -> None:
         """Drop the KV cache of the previous prompt, so the next request evaluates its whole prompt.

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from httpx_sse import connect_sse
 
-from rag.generators.base import ChatMessage, GeneratorError
+from core.errors import GeneratorError
+from rag.generators.base import ChatMessage
 
 if TYPE_CHECKING:
-    from ingest.settings import OpenAISettings
+    from core.config import OpenAISettings
 
 #: Rough characters per token for English text (no tokenizer is available for a remote model).
 CHARS_PER_TOKEN_ESTIMATE = 4
@@ -40,8 +41,6 @@ class OpenAICompatGenerator:
         gen = OpenAICompatGenerator(OpenAISettings(base_url="http://127.0.0.1:8080/v1"))
         text = "".join(gen.stream(messages, max_tokens=64))
     """
-
-    uses_llm = True
 
     def __init__(self, settings: OpenAISettings, *, client: httpx.Client | None = None) -> None:
         self._settings = settings
@@ -77,9 +76,7 @@ class OpenAICompatGenerator:
                     if piece:
                         yield piece
         except httpx.TimeoutException as error:
-            raise GeneratorError(
-                f"{self._url} did not answer within {self._settings.timeout_seconds:g} s"
-            ) from error
+            raise GeneratorError(f"{self._url} did not answer within {self._settings.timeout_seconds:g} s") from error
         except httpx.HTTPError as error:  # connection refused, DNS, protocol errors
             raise GeneratorError(
                 f"Cannot reach the OpenAI-compatible server at {self._url}: {error}. "

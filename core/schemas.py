@@ -1,0 +1,80 @@
+"""The wire contract shared by the Python API, the CLI's ``--json``, the HTTP API and the UI's client.
+
+Usage::
+
+    answer = Answer(answer="Hangzhou [1].", citations=[...], answerable=True,
+                    question_used="...", timings_ms={"retrieve": 12.0}, model="extractive")
+    answer.model_dump_json()
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ChatTurn(BaseModel):
+    """One earlier turn of the conversation."""
+
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=8000)
+
+
+class Citation(BaseModel):
+    """A numbered source of an answer: the exact sentence (``quote``) that supports it."""
+
+    n: int = Field(..., ge=1, description="The number used in the answer's [n] markers.")
+    source: str = Field(..., description="File name of the document.")
+    title: str
+    page: int | None = Field(None, description="1-based PDF page of the quote; null for non-paged documents.")
+    section: str | None = None
+    chunk_id: str
+    quote: str = Field(..., description="The supporting sentence, verbatim from the document.")
+    score: float = Field(..., description="Support score of the quote for the answer sentence (0-1).")
+    passage: str = Field("", description="The passage around the quote (the retrieved chunk).")
+    quote_start: int = Field(0, ge=0, description="Offset of the quote inside `passage`.")
+    quote_end: int = Field(0, ge=0, description="End offset of the quote inside `passage`.")
+    context: str = Field(
+        "", description="What the quote is read under: a table row's caption and header row; empty for sentences."
+    )
+
+
+class Answer(BaseModel):
+    """A cited answer, or a refusal (``answerable`` false, no citations)."""
+
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    answerable: bool
+    question_used: str = Field(..., description="The question as searched (follow-ups are made standalone).")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    model: str
+    closest_documents: list[str] = Field(
+        default_factory=list, description="On a refusal: the documents that came closest, as titles."
+    )
+    prompt_tokens: int | None = Field(None, description="Tokens in the LLM prompt (null without an LLM).")
+
+
+class DocumentInfo(BaseModel):
+    """A document in the index, as ``GET /documents`` lists it."""
+
+    source: str = Field(..., description="File name; the id used by `sources` and DELETE /documents/{source}.")
+    title: str
+    pages: int | None = Field(None, description="PDF pages; null for documents without pages.")
+    chunks: int
+    ingested_at: str = Field(..., description="When it was (re)ingested, ISO 8601 in UTC.")
+
+
+class UploadedDocument(BaseModel):
+    """What ``POST /documents`` ingested."""
+
+    source: str
+    title: str
+    chunks: int
+    pages: int | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"source": "zone-report.pdf", "title": "Zone report", "chunks": 14, "pages": 6}]
+        }
+    }

@@ -1,0 +1,1 @@
+"""Text utilities shared by ingest and the answer path: sentence spans and word terms."""
