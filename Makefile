@@ -69,7 +69,7 @@ ui: install
 # ---- checks -----------------------------------------------------------------------------------
 lint: install-dev
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy ingest rag api ui evals benchmarks
+	$(VENV)/bin/mypy core index ingest rag api ui evals benchmarks zoneqa
 
 test: install-dev system-deps lint
 	$(VENV)/bin/zoneqa models pull

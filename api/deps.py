@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.metrics import ApiMetrics
 from api.security import Caller, KeyRing, RateLimiter, key_fingerprint
@@ -77,16 +77,36 @@ api_key_header = APIKeyHeader(
 )
 
 
-def authenticate(request: Request, state: StateDep, key: Annotated[str | None, Security(api_key_header)]) -> Caller:
-    """The caller's role; 401 for a missing or unknown key when keys are configured. No rate limit."""
-    role = state.keys.role(key)
+# The same keys as ``Authorization: Bearer <key>``, the way OpenAI-style clients and MCP clients send them.
+bearer_header = HTTPBearer(
+    auto_error=False,
+    description="The API key as a Bearer token (an alternative to X-API-Key; X-API-Key wins when both are sent).",
+)
+UNAUTHORIZED_DETAIL = "A valid X-API-Key header (or Authorization: Bearer key) is required."
+
+
+def identify(keys: KeyRing, key: str | None, client_host: str | None) -> Caller | None:
+    """The caller for ``key`` (``None``: missing or unknown while keys are configured)."""
+    role = keys.role(key)
     if role is None:
-        raise HTTPException(401, "A valid X-API-Key header is required.", headers={"WWW-Authenticate": "ApiKey"})
-    if key and state.keys.enabled:
-        identity = f"key:{key_fingerprint(key)}"
-    else:
-        identity = f"ip:{request.client.host if request.client else 'unknown'}"
-    return Caller(role=role, identity=identity)
+        return None
+    if key and keys.enabled:
+        return Caller(role=role, identity=f"key:{key_fingerprint(key)}")
+    return Caller(role=role, identity=f"ip:{client_host or 'unknown'}")
+
+
+def authenticate(
+    request: Request,
+    state: StateDep,
+    key: Annotated[str | None, Security(api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_header)] = None,
+) -> Caller:
+    """The caller's role; 401 for a missing or unknown key when keys are configured. No rate limit."""
+    host = request.client.host if request.client else None
+    caller = identify(state.keys, key or (bearer.credentials if bearer else None), host)
+    if caller is None:
+        raise HTTPException(401, UNAUTHORIZED_DETAIL, headers={"WWW-Authenticate": "ApiKey, Bearer"})
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]

@@ -24,7 +24,7 @@ from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import REQUEST_ID_HEADER, BodyLimits, RequestContextMiddleware
 from api.routes import ask, documents, feedback, health, search
-from api.security import KeyRing, RateLimiter
+from api.security import AuthGate, KeyRing, RateLimiter
 from api.services.documents import DocumentService
 from api.services.feedback import FEEDBACK_DB_NAME, FeedbackStore
 from api.services.gate import GenerationGate
@@ -128,13 +128,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
         )
-    # Added last, so it is the outermost: it sees (and ids) every response, CORS ones included.
+    # Added last, so it is the outermost: it sees (and ids) every response, CORS ones included,
+    # and checks the key before anything reads the body.
+    state: AppState = app.state.zoneqa
     app.add_middleware(
         RequestContextMiddleware,
-        metrics=app.state.zoneqa.metrics,
-        limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_upload_bytes),
+        metrics=state.metrics,
+        limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_upload_bytes, settings.api.max_headers),
+        gate=AuthGate(state.keys, RateLimiter(settings.api.auth_failures_per_minute)),
     )
+    install_access_log_redaction()
     return app
+
+
+class RedactQueryStrings(logging.Filter):
+    """Keeps query strings out of uvicorn's access log: a key sent as ``?api_key=...`` must not be
+    written to disk. The path stays; the query becomes ``?[redacted]``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            path = args[2].split("?", 1)[0]
+            record.args = (*args[:2], f"{path}?[redacted]", *args[3:])
+        return True
+
+
+def install_access_log_redaction() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, RedactQueryStrings) for existing in access.filters):
+        access.addFilter(RedactQueryStrings())
 
 
 _app: FastAPI | None = None

@@ -8,6 +8,7 @@ Usage::
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -46,8 +47,9 @@ MAX_SOURCES = 100
 
 
 def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must contain some non-space text")
+    """Refuses text that is only spaces or invisible characters (zero-width, BOM, bidi marks)."""
+    if not any(unicodedata.category(char)[0] not in ("Z", "C") and not char.isspace() for char in value):
+        raise ValueError("must contain some visible text")
     return value
 
 
@@ -81,6 +83,7 @@ class AskRequest(BaseModel):
     _question_not_blank = field_validator("question")(lambda cls, v: _not_blank(v))
 
     model_config = {
+        "extra": "forbid",
         "json_schema_extra": {
             "examples": [
                 {"question": "Which city hosted the 2016 G20 summit?"},
@@ -111,6 +114,7 @@ class SearchRequest(BaseModel):
     _query_not_blank = field_validator("query")(lambda cls, v: _not_blank(v))
 
     model_config = {
+        "extra": "forbid",
         "json_schema_extra": {"examples": [{"query": "negative list for foreign investment", "top_k": 3}]},
     }
 
@@ -189,6 +193,7 @@ class FeedbackRequest(BaseModel):
     comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
 
     model_config = {
+        "extra": "forbid",
         "json_schema_extra": {
             "examples": [
                 {

@@ -121,3 +121,44 @@ class RateLimiter:
         self._buckets = {
             identity: bucket for identity, bucket in self._buckets.items() if now - bucket.updated < refill_time
         }
+
+
+#: Paths that never need a key: liveness and the API's own documentation.
+PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer the gate gives instead of passing a request on."""
+
+    status: int
+    detail: str
+    headers: dict[str, str]
+
+
+class AuthGate:
+    """Checks the key before anything reads the body, and rate limits failed attempts per address.
+
+    Runs in the outermost middleware, so a malformed body, a wrong Content-Type or a trailing-slash
+    redirect never answers an unauthenticated caller before the 401. Failures count against the
+    client address (``failures``); a caller over that limit gets 429 until the bucket refills, but a
+    right key from the same address is never refused (a flood cannot lock the owner out).
+    """
+
+    def __init__(self, keys: KeyRing, failures: RateLimiter) -> None:
+        self.keys = keys
+        self.failures = failures
+
+    def check(self, method: str, path: str, key: str | None, client: str) -> Refusal | None:
+        if not self.keys.enabled or method == "OPTIONS" or path in PUBLIC_PATHS:
+            return None
+        if self.keys.role(key) is not None:
+            return None
+        wait = self.failures.acquire(f"ip:{client}")
+        if wait > 0:
+            return Refusal(
+                429,
+                "Too many requests without a valid X-API-Key from this address; see Retry-After.",
+                {"Retry-After": RateLimiter.retry_after_header(wait)},
+            )
+        return Refusal(401, "A valid X-API-Key header is required.", {"WWW-Authenticate": "ApiKey"})

@@ -100,6 +100,9 @@ class ChunkingSettings(BaseModel):
 
     chunk_tokens: int = Field(250, ge=32, le=512, description="Token budget per chunk (embedding tokenizer).")
     overlap_tokens: int = Field(40, ge=0, le=200, description="Tokens of the previous chunk repeated at the start.")
+    max_chars: int = Field(
+        2000, ge=200, le=20_000, description="Character cap per chunk (a long run without spaces is cut here)."
+    )
 
     @field_validator("overlap_tokens")
     @classmethod
@@ -117,6 +120,15 @@ class IngestLimits(BaseModel):
     max_file_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Larger files are reported and skipped.")
     max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are reported and skipped.")
     max_chars: int = Field(5_000_000, ge=1, description="Extracted text beyond this is reported and skipped.")
+    max_pdf_stream_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Decompressed page content a PDF may have in all (pages that share a "
+        "stream count it each time); beyond it the file is reported and skipped.",
+    )
+    max_parse_seconds: float = Field(
+        60.0, gt=0, description="Longest time one file may take to parse (in a worker process, then killed)."
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -196,6 +208,19 @@ class ApiSettings(BaseModel):
         3.0, gt=0, description="While the index is unreachable, how often a request may retry opening it."
     )
     generation_wait_seconds: float = Field(30.0, gt=0, description="Longest wait for the LLM before 503.")
+    auth_failures_per_minute: int = Field(
+        20, ge=1, description="Requests without a valid key allowed per client address per minute (then 429)."
+    )
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest request line plus headers (bigger: 400 and the connection closed)."
+    )
+    max_headers: int = Field(100, ge=8, description="Most request headers (more: 431).")
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest wait for a request's headers after connecting (then the connection closes)."
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, description="Longest wait for more of a request body (then 408 and the connection closes)."
+    )
 
     _split_origins = field_validator("cors_origins", mode="before")(lambda cls, v: _split_csv(v))
 

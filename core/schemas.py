@@ -13,6 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+#: Why an answer is a refusal: no passage scored high enough; the question names something no
+#: document contains; the model said the evidence does not answer; or no sentence of the model's
+#: answer was supported by the passages it cited.
+RefusalReason = Literal["no_relevant_passage", "unknown_name", "model_declined", "unsupported_by_citations"]
+
 
 class ChatTurn(BaseModel):
     """One earlier turn of the conversation."""
@@ -53,6 +58,23 @@ class Answer(BaseModel):
         default_factory=list, description="On a refusal: the documents that came closest, as titles."
     )
     prompt_tokens: int | None = Field(None, description="Tokens in the LLM prompt (null without an LLM).")
+    refusal_reason: RefusalReason | None = Field(
+        None,
+        description="On a refusal, why: no_relevant_passage, unknown_name (the question names something no "
+        "document contains), model_declined, unsupported_by_citations. Null on an answer.",
+    )
+
+
+class Source(BaseModel):
+    """A passage chosen for reading, announced before the answer (the ``sources`` stream event)."""
+
+    n: int = Field(..., ge=1, description="The evidence number the generator sees; the final citations are renumbered.")
+    source: str
+    title: str
+    page: int | None = None
+    section: str | None = None
+    chunk_id: str
+    quote: str = Field(..., description="The evidence sentence (or table row), verbatim.")
 
 
 class DocumentInfo(BaseModel):

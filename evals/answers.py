@@ -185,6 +185,11 @@ class ItemResult:
     prompt_tokens: int | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None  # the item failed (counted as not answered correctly); why
+    #: The row of the per-kind table: the item's type, or "chinese" for a question asked in Chinese.
+    kind: str = ""
+    refusal_reason: str | None = None
+    #: A citation (ZoneQA) or a stuffed chunk (naive) comes from the document that holds the answer.
+    cited_right_document: bool | None = None
 
     def row(self) -> dict[str, Any]:
         return {
@@ -203,6 +208,9 @@ class ItemResult:
             "prompt_tokens": self.prompt_tokens,
             "citations": self.citations,
             "error": self.error,
+            "kind": self.kind or self.item_type,
+            "refusal_reason": self.refusal_reason,
+            "cited_right_document": self.cited_right_document,
         }
 
     @classmethod
@@ -224,6 +232,9 @@ class ItemResult:
             prompt_tokens=row.get("prompt_tokens"),
             citations=row.get("citations", []),
             error=row.get("error"),
+            kind=row.get("kind", row["type"]),
+            refusal_reason=row.get("refusal_reason"),
+            cited_right_document=row.get("cited_right_document"),
         )
 
     @classmethod
@@ -239,7 +250,17 @@ class ItemResult:
             refused=False,
             correct=False if item.answerable else None,
             error=f"{type(exc).__name__}: {exc}",
+            kind=item_kind(item),
         )
+
+
+def item_kind(item: GoldItem) -> str:
+    """The row an item is reported in: its type, or "chinese" for a question asked in Chinese."""
+    return "chinese" if item.lang == "zh" else item.type
+
+
+def _right_documents(item: GoldItem) -> set[str]:
+    return {source for source in (item.source, item.source_2) if source}
 
 
 def strip_markers(text: str) -> str:
@@ -285,6 +306,11 @@ def run_zoneqa(pipeline: Any, item: GoldItem, judge: SupportFn) -> ItemResult:
         first_token_ms=final.timings_ms.get("first_token", first),
         prompt_tokens=final.prompt_tokens,
         citations=[{"n": c.n, "source": c.source, "page": c.page, "quote": c.quote} for c in final.citations],
+        kind=item_kind(item),
+        refusal_reason=final.refusal_reason,
+        cited_right_document=bool(_right_documents(item) & {c.source for c in final.citations})
+        if item.answerable
+        else None,
     )
 
 
@@ -347,6 +373,11 @@ class NaiveBaseline:
             first_token_ms=first,
             prompt_tokens=prompt_tokens,
             citations=[{"n": n, "source": h.chunk.source, "page": h.chunk.page} for n, h in enumerate(hits, 1)],
+            kind=item_kind(item),
+            refusal_reason="model_declined" if refused else None,
+            cited_right_document=bool(_right_documents(item) & {h.chunk.source for h in hits})
+            if item.answerable
+            else None,
         )
 
 
@@ -376,6 +407,7 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
     return {
         "items": float(len(results)),
         "answer_accuracy": _mean([1.0 if r.correct else 0.0 for r in answerable]),
+        "answer_accuracy_cited": _mean([1.0 if r.correct and r.cited_right_document else 0.0 for r in answerable]),
         "citation_recall": _mean([1.0 if s.supported else 0.0 for s in sentences]),
         "citation_precision": (sum(s.precise_citations for s in sentences) / citations) if citations else None,
         "unsupported_sentence_rate": _mean([0.0 if s.supported else 1.0 for s in sentences]),
@@ -418,9 +450,9 @@ def summarise(results: Sequence[ItemResult], generator: str, judge: str, seconds
         metrics["ratio"] = ratios(metrics["zoneqa"], metrics["naive"])
     by_type: dict[str, dict[str, dict[str, float | None]]] = {}
     for system in systems:
-        for item_type in sorted({r.item_type for r in results}):
-            subset = [r for r in results if r.system == system and r.item_type == item_type]
-            by_type.setdefault(system, {})[item_type] = aggregate(subset)
+        for kind in sorted({r.kind or r.item_type for r in results}):
+            subset = [r for r in results if r.system == system and (r.kind or r.item_type) == kind]
+            by_type.setdefault(system, {})[kind] = aggregate(subset)
     return AnswerEvalResult(generator, judge, list(results), metrics, by_type, seconds)
 
 

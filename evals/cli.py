@@ -116,6 +116,10 @@ def answers(
     resume: Annotated[
         bool, typer.Option(help="Keep the items already in <out>/per_question.jsonl and run only the rest.")
     ] = False,
+    dataset: Annotated[
+        str, typer.Option(help="gold (zone_gold.jsonl), hard (zone_hard.jsonl) or zh (zone_zh.jsonl).")
+    ] = "gold",
+    split: Annotated[str, typer.Option(help="all, dev (tune on it) or test (report on it).")] = "all",
 ) -> None:
     """Answer accuracy, ALCE citation recall/precision, refusals, latency; ZoneQA vs the naive baseline.
 
@@ -133,6 +137,12 @@ def answers(
         raise typer.BadParameter("judge must be lexical or llm")
     if resume and out is None:
         raise typer.BadParameter("--resume needs --out: the folder of the run to finish")
+    from evals.datasets import gold_items
+
+    try:
+        items = gold_items(dataset, split)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
     settings = _settings(ingest)
     folder = _report_dir(out)
     partial = folder / "per_question.jsonl"
@@ -151,15 +161,20 @@ def answers(
             generator=generator,
             judge=cast("JudgeName", judge),
             limit=limit,
+            items=items,
             include_naive=baseline,
             progress=progress,
             on_result=keep,
             done=done,
         )
     write_answer_report(result, folder, settings_summary(settings.model_copy(update={"generator": generator})))
+    from evals.report import kind_table
+
     for system, values in result.metrics.items():
         shown = {k: round(v, 3) for k, v in values.items() if v is not None and not k.startswith("latency")}
         typer.echo(f"{system:7} {shown}")
+    typer.echo(f"dataset {dataset}, split {split}, generator {generator}:")
+    typer.echo(kind_table(result))
     typer.echo(f"report: {folder / 'report.md'}")
 
 

@@ -91,6 +91,39 @@ def contains_evidence(text: str, evidence: str | None) -> bool:
     return normalize_for_match(evidence) in normalize_for_match(text)
 
 
+DATASETS = {"gold": GOLD_PATH, "hard": HARD_PATH, "zh": ZH_PATH}
+SPLITS = ("all", "dev", "test")
+
+
+def gold_items(dataset: str = "gold", split: str = "all") -> list[GoldItem]:
+    """The items of one dataset and half, answerable from the default corpus.
+
+    Items over the Chinese test documents (``zh_corpus/``) are left out: the default corpus does
+    not hold them, so no system could answer them from it.
+
+    Usage::
+
+        gold_items("hard", "dev")      # the half to tune on
+        gold_items("hard", "test")     # the half to report on
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}: use {', '.join(DATASETS)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: use {', '.join(SPLITS)}")
+    items = load_gold(DATASETS[dataset])
+    if split != "all" and not any(item.split for item in items):
+        raise ValueError(f"the {dataset} set has no dev/test halves: use --split all")
+    zh_documents = {path.name for path in ZH_CORPUS_DIR.glob("*.txt")}
+    return [
+        item
+        for item in items
+        if (split == "all" or item.split == split)
+        # Over the Chinese test documents: their answerable items name them, the unanswerable ones are their twins.
+        and item.source not in zh_documents
+        and not (item.twin_id and item.source is None)
+    ]
+
+
 def load_gold(path: Path = GOLD_PATH) -> list[GoldItem]:
     """The gold items, in file order."""
     items = []

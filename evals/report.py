@@ -279,11 +279,74 @@ def write_answer_report(result: AnswerEvalResult, folder: Path, settings_summary
             type_rows,
         ),
         "",
+        "Per kind, ZoneQA beside the naive baseline (right+cited: the answer matches and a citation comes "
+        "from the document that holds it; refused: answerable items refused, or for `unanswerable` the "
+        "share refused):",
+        "",
+        kind_table(result),
+        "",
+        "ZoneQA's refusals and their reasons:",
+        "",
+        *(refusal_list(result) or ["- none"]),
+        "",
         "![bars](metrics_bars.png) ![latency](latency_hist.png)",
         "",
     ]
     (folder / "report.md").write_text("\n".join(lines))
     return folder
+
+
+#: The kinds of question in the order the reports list them.
+KIND_ORDER = ("fact", "paraphrase", "table", "multi-hop", "follow-up", "list", "unanswerable", "chinese")
+
+
+def kind_table(result: AnswerEvalResult) -> str:
+    """Per kind, ZoneQA beside the naive baseline: accuracy with the right document cited (answerable
+    kinds) or refusals (unanswerable), and how often answerable items were refused."""
+    systems = [s for s in ("zoneqa", "naive") if s in result.by_type]
+    kinds = sorted(
+        {k for s in systems for k in result.by_type[s]},
+        key=lambda k: (k not in KIND_ORDER, KIND_ORDER.index(k) if k in KIND_ORDER else 0, k),
+    )
+    header = ["kind", "items"]
+    for system in systems:
+        header += [f"{system} right+cited", f"{system} right", f"{system} refused"]
+    rows = []
+    for kind in kinds:
+        first = result.by_type[systems[0]].get(kind, {})
+        row: list[Any] = [kind, int(first.get("items") or 0)]
+        for system in systems:
+            values = result.by_type[system].get(kind, {})
+            if kind == "unanswerable":
+                row += ["", "", values.get("refusal_recall")]
+            else:
+                row += [
+                    values.get("answer_accuracy_cited"),
+                    values.get("answer_accuracy"),
+                    values.get("false_refusal_rate"),
+                ]
+        rows.append(row)
+    overall: list[Any] = ["all", int(result.metrics[systems[0]].get("items") or 0)] if systems else []
+    for system in systems:
+        values = result.metrics[system]
+        overall += [
+            values.get("answer_accuracy_cited"),
+            values.get("answer_accuracy"),
+            values.get("false_refusal_rate"),
+        ]
+    if systems:
+        rows.append(overall)
+    return _table(header, rows)
+
+
+def refusal_list(result: AnswerEvalResult, system: str = "zoneqa") -> list[str]:
+    """One line per refused item: id, kind, whether the gold says it is answerable, and the reason."""
+    return [
+        f"- `{r.item_id}` ({r.kind or r.item_type}, {'answerable' if r.answerable_gold else 'unanswerable'}): "
+        f"{r.refusal_reason or 'no reason recorded'}"
+        for r in result.results
+        if r.system == system and r.refused
+    ]
 
 
 def settings_summary(settings: Any) -> dict[str, Any]:

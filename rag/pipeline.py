@@ -7,7 +7,9 @@ Usage::
     pipeline = build(get_settings()).pipeline
     answer = pipeline.answer("Which city hosted the 2016 G20 summit?")
     for event in pipeline.stream("What is the negative list?"):
-        if event.kind == "token":
+        if event.kind == "sources":
+            show(event.sources)     # the passages chosen for reading, before the first token
+        elif event.kind == "token":
             print(event.text, end="")
         else:
             final = event.answer    # verified: may differ from the streamed text
@@ -18,11 +20,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from core.config import EvidenceSettings
-from core.schemas import Answer, ChatTurn, Citation
+from core.schemas import Answer, ChatTurn, Citation, RefusalReason, Source
 from core.text.terms import content_terms
 from rag.citations import MARKER, CitationChecker, parse_markers
 from rag.condense import condense_question
@@ -39,11 +41,13 @@ _WORD = re.compile(r"[\w][\w'’\-]*")
 
 @dataclass
 class StreamEvent:
-    """``token`` events carry text pieces as generated; the last event is ``answer``."""
+    """``sources`` (once, before the first token, when an answer is attempted), then ``token`` events
+    carrying text pieces as generated; the last event is ``answer``."""
 
-    kind: Literal["token", "answer"]
+    kind: Literal["sources", "token", "answer"]
     text: str = ""
     answer: Answer | None = None
+    sources: list[Source] = field(default_factory=list)
 
 
 class _Clock:
@@ -123,9 +127,13 @@ class RagPipeline:
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)
-        if best < self.evidence.refusal_threshold or self.unknown_names(question_used):
-            yield from self._refuse(question_used, hits, clock, emit_text=True)
+        if best < self.evidence.refusal_threshold:
+            yield from self._refuse(question_used, hits, clock, "no_relevant_passage", emit_text=True)
             return
+        if self.unknown_names(question_used):
+            yield from self._refuse(question_used, hits, clock, "unknown_name", emit_text=True)
+            return
+        yield StreamEvent("sources", sources=[self._source(item) for item in evidence])
 
         pieces: list[str] = []
         draft = self.generator.draft(question_used, evidence)
@@ -144,7 +152,7 @@ class RagPipeline:
 
         raw = "".join(pieces).strip()
         if not raw or REFUSAL_SENTINEL in raw:
-            yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)
+            yield from self._refuse(question_used, hits, clock, "model_declined", prompt_tokens=prompt_tokens)
             return
         checked = self.checker.check(raw, evidence, question=question_used)
         if not checked.text and (cited := self._only_markers(raw, evidence)):
@@ -152,7 +160,7 @@ class RagPipeline:
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
         clock.lap("check")
         if not checked.text:
-            yield from self._refuse(question_used, hits, clock, emit_text=False, prompt_tokens=prompt_tokens)
+            yield from self._refuse(question_used, hits, clock, "unsupported_by_citations", prompt_tokens=prompt_tokens)
             return
         citations = [self._citation(n, item, support) for n, item, support in checked.citations]
         yield StreamEvent(
@@ -199,8 +207,9 @@ class RagPipeline:
         question_used: str,
         hits: Sequence[RetrievedChunk],
         clock: _Clock,
+        reason: RefusalReason,
         *,
-        emit_text: bool,
+        emit_text: bool = False,
         prompt_tokens: int | None = None,
     ) -> Iterator[StreamEvent]:
         closest = list(dict.fromkeys(hit.chunk.title for hit in hits))[:_CLOSEST_DOCUMENTS]
@@ -218,6 +227,7 @@ class RagPipeline:
                 model=self.model_name,
                 closest_documents=closest,
                 prompt_tokens=prompt_tokens,
+                refusal_reason=reason,
             ),
         )
 
@@ -225,6 +235,19 @@ class RagPipeline:
     def _timings(clock: _Clock) -> dict[str, float]:
         clock.mark_since_start("total")
         return dict(clock.marks)
+
+    @staticmethod
+    def _source(item: Evidence) -> Source:
+        chunk = item.chunk
+        return Source(
+            n=item.n,
+            source=chunk.source,
+            title=chunk.title,
+            page=item.page,
+            section=chunk.section,
+            chunk_id=chunk.chunk_id,
+            quote=item.text,
+        )
 
     @staticmethod
     def _citation(n: int, item: Evidence, support: float) -> Citation:

@@ -47,8 +47,11 @@ _ANSWER_EXAMPLE = {
     "model": "extractive",
     "closest_documents": [],
     "prompt_tokens": None,
+    "refusal_reason": None,
 }
 _SSE_EXAMPLE = (
+    'event: sources\ndata: {"sources": [{"n": 1, "source": "ftz-tenth-anniversary-pei-2024.pdf", "page": 5, '
+    '"quote": "The 2016 G20 Summit in Hangzhou ...", ...}]}\n\n'
     'event: token\ndata: {"text": "Hangzhou hosted the 2016 G20 summit [1]."}\n\n'
     'event: answer\ndata: {"answer": "Hangzhou hosted the 2016 G20 summit [1].", "citations": [...], ...}\n\n'
 )
@@ -57,10 +60,11 @@ _SSE_EVENT_SCHEMA = {
     "type": "object",
     "required": ["event", "data"],
     "properties": {
-        "event": {"type": "string", "enum": ["token", "answer", "error"]},
+        "event": {"type": "string", "enum": ["sources", "token", "answer", "error"]},
         "data": {
             "type": "string",
-            "description": 'JSON: token `{"text"}`; answer: the POST /ask object; error `{"detail", "request_id"}`.',
+            "description": 'JSON: sources `{"sources": [...]}`; token `{"text"}`; answer: the POST /ask object; '
+            'error `{"detail", "request_id"}`.',
         },
     },
 }
@@ -133,7 +137,10 @@ async def _stream_events(
             event = await run_in_threadpool(next, iterator, None)
             if event is None:
                 return
-            if event.kind == "token":
+            if event.kind == "sources":
+                payload = {"sources": [source.model_dump() for source in event.sources]}
+                yield _sse("sources", json.dumps(payload, ensure_ascii=False))
+            elif event.kind == "token":
                 pieces += 1
                 yield _sse("token", json.dumps({"text": event.text}))
             elif event.answer is not None:
@@ -157,8 +164,10 @@ async def _stream_events(
     dependencies=[JsonBody],
     responses={
         200: {
-            "description": '`token` events (`{"text"}`), then one `answer` event (the /ask JSON) '
-            'or one `error` event (`{"detail", "request_id"}`).',
+            "description": 'One `sources` event (`{"sources": [{n, source, title, page, section, chunk_id, '
+            'quote}]}`: the passages chosen for reading, sent as soon as retrieval ends, before the first token; '
+            'absent when ZoneQA refuses before generating), then `token` events (`{"text"}`), then one `answer` '
+            'event (the /ask JSON) or one `error` event (`{"detail", "request_id"}`).',
             "content": {"text/event-stream": {"schema": _SSE_EVENT_SCHEMA, "example": _SSE_EXAMPLE}},
         },
         **JSON_BODY_ERRORS,

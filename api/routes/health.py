@@ -11,7 +11,12 @@ from api.models import ErrorResponse, Health, Readiness
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=Health, summary="Liveness: the process is up (never needs a key)")
+@router.api_route(
+    "/healthz",
+    methods=["GET", "HEAD"],
+    response_model=Health,
+    summary="Liveness: the process is up (never needs a key; HEAD works too)",
+)
 def healthz() -> Health:
     return Health()
 

@@ -9,50 +9,33 @@ Usage::
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+from api.services.filenames import name_skeleton, sanitise_filename
 from api.services.pipeline import PipelineHolder
 from core.config import Settings
 from core.errors import RejectionReason, UploadRejectedError
 from index.store import DocumentRecord
 from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.manifest import MANIFEST_FILENAME
 from ingest.pipeline import Ingestor, ingest_lock
 
 logger = logging.getLogger("zoneqa.api")
-_MAX_FILENAME_CHARS = 200
+#: OS errors that mean "this name cannot be a file here" (a 400, not a 500).
+_NAME_ERRNOS = {errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ}
+
+__all__ = ["DocumentService", "sanitise_filename"]
 
 
-def sanitise_filename(name: str | None) -> str:
-    """The upload's name if it is a plain file name, else :class:`UploadRejectedError` (400).
-
-    >>> sanitise_filename("zone report.pdf")
-    'zone report.pdf'
-    """
-    if not name:
-        raise UploadRejectedError(RejectionReason.INVALID_NAME, "The upload has no file name.")
-    problems = []
-    if "\x00" in name:
-        problems.append("a NUL character")
-    if "/" in name or "\\" in name:
-        problems.append("a path separator")
-    if ".." in name:
-        problems.append("'..'")
-    if name.startswith("."):
-        problems.append("a leading dot (hidden file)")
-    if len(name) > _MAX_FILENAME_CHARS:
-        problems.append(f"more than {_MAX_FILENAME_CHARS} characters")
-    if any(ord(char) < 32 for char in name.replace("\x00", "")):
-        problems.append("control characters")
-    if name != name.strip():
-        problems.append("leading or trailing spaces")
-    if problems:
-        raise UploadRejectedError(
-            RejectionReason.INVALID_NAME, f"Invalid file name {name!r}: it contains {', '.join(problems)}."
-        )
-    return name
+def _name_error(name: str, error: OSError) -> UploadRejectedError:
+    return UploadRejectedError(
+        RejectionReason.INVALID_NAME, f"Invalid file name {name!r}: the file system refuses it ({error.strerror})."
+    )
 
 
 class DocumentService:
@@ -87,18 +70,27 @@ class DocumentService:
         with self._lock:
             catalog = self.holder.parts().catalog
             indexed = catalog.document(name) is not None
-            # An unindexed file in the uploads folder is what an upload interrupted by a crash
-            # leaves (the client never got its 201): a retry replaces it instead of a 409.
-            clashes = [
-                folder / name
-                for folder in self.settings.document_dirs
-                if (folder / name).exists() and (indexed or folder != self.settings.uploads_dir)
-            ]
+            try:
+                # An unindexed file in the uploads folder is what an upload interrupted by a crash
+                # leaves (the client never got its 201): a retry replaces it instead of a 409.
+                clashes = [
+                    folder / name
+                    for folder in self.settings.document_dirs
+                    if (folder / name).exists() and (indexed or folder != self.settings.uploads_dir)
+                ]
+            except OSError as error:
+                raise _name_error(name, error) from error
             if clashes or indexed:
                 raise UploadRejectedError(
                     RejectionReason.ALREADY_EXISTS, f"A document named {name!r} already exists; delete it first."
                 )
-            self._save(target, read_chunk, chunk_size)
+            self._refuse_lookalike(name, catalog.documents())
+            try:
+                self._save(target, read_chunk, chunk_size)
+            except OSError as error:
+                if error.errno not in _NAME_ERRNOS:
+                    raise
+                raise _name_error(name, error) from error
             try:
                 report = self._ingestor().run(prune=False, only=[target])
             except BaseException:
@@ -147,18 +139,45 @@ class DocumentService:
         finally:
             partial.unlink(missing_ok=True)
 
+    def _refuse_lookalike(self, name: str, records: list[DocumentRecord]) -> None:
+        """409 for a name that only a careful reader tells apart from a document's (case, separators,
+        Cyrillic or Greek look-alikes, 0/O, 1/l): a forged twin of a real document."""
+        skeleton = name_skeleton(name)
+        existing = {record.source for record in records}
+        for folder in self.settings.document_dirs:
+            if folder.is_dir():
+                existing.update(path.name for path in folder.iterdir() if path.suffix.lower() in SUPPORTED_SUFFIXES)
+        for other in sorted(existing):
+            if other != name and name_skeleton(other) == skeleton:
+                raise UploadRejectedError(
+                    RejectionReason.ALREADY_EXISTS,
+                    f"The name {name!r} is too similar to the existing document {other!r}; choose a distinct name.",
+                )
+
     def remove(self, source: str) -> bool:
-        """Forget a document and delete its file from the document folders. False if unknown."""
-        sanitise_filename(source)
+        """Forget an indexed document and delete its file from the document folders. False if unknown.
+
+        Only documents the index knows, with a supported suffix, are removed: the manifest, stray
+        files and anything else in the document folders are never touched (they are a 404).
+        """
+        source = unicodedata.normalize("NFC", source)
+        if not source or "/" in source or "\\" in source or "\x00" in source or source in (".", ".."):
+            raise UploadRejectedError(RejectionReason.INVALID_NAME, f"Invalid document name {source!r}.")
+        if source == MANIFEST_FILENAME or Path(source).suffix.lower() not in SUPPORTED_SUFFIXES:
+            return False
         with self._lock:
-            indexed = self._ingestor().remove(source)
-            deleted_file = False
+            if self.holder.parts().catalog.document(source) is None:
+                return False
+            self._ingestor().remove(source)
             for folder in self.settings.document_dirs:
                 path = folder / source
                 # Corpus files go too, or the next `zoneqa ingest` would add the document back.
-                if path.is_file() and path.resolve().parent == folder.resolve():
-                    path.unlink()
-                    deleted_file = True
-            if indexed:
-                self.holder.refresh_lexical()
-        return indexed or deleted_file
+                try:
+                    if path.is_file() and path.resolve().parent == folder.resolve():
+                        path.unlink()
+                except OSError as error:
+                    if error.errno not in _NAME_ERRNOS:
+                        raise
+                    raise _name_error(source, error) from error
+            self.holder.refresh_lexical()
+        return True

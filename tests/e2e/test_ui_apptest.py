@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Feedback
 
 from api.testing import ApiServer
-from core.config import get_settings
+from ui.settings import get_ui_settings
 
 APP_PATH = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 API_START_SECONDS = 180  # loading the embedding model on a busy 2-core CI machine is slow
@@ -32,7 +32,7 @@ def ui_env(url: str) -> Iterator[None]:
     """Point the app (which runs in this process) at ``url``."""
     previous = os.environ.get("ZONEQA_API_URL")
     os.environ["ZONEQA_API_URL"] = url
-    get_settings.cache_clear()
+    get_ui_settings.cache_clear()
     try:
         yield
     finally:
@@ -40,7 +40,7 @@ def ui_env(url: str) -> Iterator[None]:
             os.environ.pop("ZONEQA_API_URL", None)
         else:
             os.environ["ZONEQA_API_URL"] = previous
-        get_settings.cache_clear()
+        get_ui_settings.cache_clear()
 
 
 @pytest.fixture()

@@ -252,3 +252,36 @@ def test_rows_of_a_continued_table_are_read_under_its_caption(default_pipeline: 
     assert row.readable.startswith("Table 2: World Goods Trade Situation")
     answer = default_pipeline.answer(question)
     assert answer.answerable and "19,011,072" in answer.answer
+
+
+# ---- refusal reasons and the sources event ------------------------------------------------------
+
+
+def test_every_refusal_says_why(default_pipeline: RagPipeline) -> None:
+    question = GOLD["fact-001"]["question"]
+    answered = default_pipeline.answer(question)
+    assert answered.answerable and answered.refusal_reason is None
+    assert default_pipeline.answer("What is the boiling point of mercury?").refusal_reason == "no_relevant_passage"
+    unknown = default_pipeline.answer("When did the Jebel Ali Free Zone adopt its negative list for foreign investment?")
+    assert not unknown.answerable and unknown.refusal_reason == "unknown_name"
+    declined = scripted_pipeline(default_pipeline, "NOT_IN_DOCUMENTS").answer(question)
+    assert declined.refusal_reason == "model_declined"
+    unsupported = scripted_pipeline(default_pipeline, "Penguins organised the summit in 1999 [1].").answer(question)
+    assert not unsupported.answerable and unsupported.refusal_reason == "unsupported_by_citations"
+
+
+def test_sources_come_before_the_first_token_and_cover_the_citations(default_pipeline: RagPipeline) -> None:
+    events = list(default_pipeline.stream(GOLD["fact-001"]["question"]))
+    kinds = [event.kind for event in events]
+    assert kinds[0] == "sources" and kinds.count("sources") == 1 and kinds[1] == "token" and kinds[-1] == "answer"
+    sources = events[0].sources
+    assert [source.n for source in sources] == list(range(1, len(sources) + 1))
+    final = events[-1].answer
+    assert final is not None and final.citations
+    assert {c.quote for c in final.citations} <= {s.quote for s in sources}
+    assert any(s.source == PDF and s.page == 5 and "Hangzhou" in s.quote for s in sources)
+
+
+def test_a_refusal_before_generating_announces_no_sources(default_pipeline: RagPipeline) -> None:
+    kinds = [event.kind for event in default_pipeline.stream("What is the boiling point of mercury?")]
+    assert "sources" not in kinds and kinds[-1] == "answer"

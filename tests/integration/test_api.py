@@ -152,16 +152,25 @@ def test_stream_reassembles_into_the_ask_answer(client: httpx.Client) -> None:
     expected = client.post("/ask", json={"question": QUESTION}).json()
     tokens: list[str] = []
     finals: list[dict[str, Any]] = []
+    order: list[str] = []
+    sources: list[dict[str, Any]] = []
     with connect_sse(client, "POST", "/ask/stream", json={"question": QUESTION}) as source:
         assert source.response.headers["content-type"].startswith("text/event-stream")
         assert source.response.headers["X-Request-ID"]
         for event in source.iter_sse():
-            assert event.event in ("token", "answer"), event.data
-            if event.event == "token":
+            assert event.event in ("sources", "token", "answer"), event.data
+            order.append(event.event)
+            if event.event == "sources":
+                sources = json.loads(event.data)["sources"]
+            elif event.event == "token":
                 tokens.append(json.loads(event.data)["text"])
             else:
                 finals.append(json.loads(event.data))
     assert tokens and len(finals) == 1
+    # The passages come first, before any text, and the verified citations are among them.
+    assert order[0] == "sources" and order.count("sources") == 1
+    assert {c["quote"] for c in finals[0]["citations"]} <= {s["quote"] for s in sources}
+    assert all({"n", "source", "title", "page", "chunk_id", "quote"} <= set(s) for s in sources)
     final = finals[0]
     assert final["answer"] == expected["answer"]
     strip = ("n", "source", "page", "chunk_id", "quote", "quote_start", "quote_end")

@@ -152,8 +152,8 @@ def test_injection_questions_are_refused_or_grounded(injected_pipeline: Any, que
 @pytest.mark.slow  # runs the SmolLM2 model through llama.cpp
 def test_tiny_llm_does_not_leak_the_system_prompt(injected_settings: Settings) -> None:
     pytest.importorskip("llama_cpp")
-    from rag.components import build
     from core.errors import GeneratorError
+    from rag.components import build
     from rag.llm_models import smollm_path
 
     try:

@@ -148,7 +148,7 @@ def test_openai_compat_streams_sse_deltas(fake_openai: tuple[str, list[dict[str,
     base_url, requests = fake_openai
     settings = OpenAISettings.model_validate({"base_url": base_url + "/", "model": "m", "api_key": "secret"})
     gen = OpenAICompatGenerator(settings)
-    assert isinstance(gen, Generator)
+    assert isinstance(gen, ChatModel)
     pieces = list(gen.stream([{"role": "user", "content": "Hi"}], max_tokens=7, stop=["\n"]))
     assert pieces == ["Free ", "zones ", "cut ", "tariffs."]
     sent = requests[-1]

@@ -8,7 +8,6 @@ checked against the layer map below.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 

@@ -66,8 +66,8 @@ def test_fake_generator_satisfies_the_protocol() -> None:
         "Where are those zones located in China?",  # "those"
         "And Hainan?",  # continuation opener
         "Also the export volume of Pudong?",  # continuation opener with 4 content words
-        "What about Shenzhen?",  # two-word continuation opener
-        "How about the Lingang area?",
+        "What about the Hainan free trade port?",  # two-word continuation opener, 4 content words
+        "How about export volumes in Pudong New Area?",
         "Why?",  # no content words of its own
         "Which year?",  # fewer than three content words
     ],
@@ -92,13 +92,13 @@ def test_self_contained_questions_are_not_follow_ups(question: str) -> None:
 
 
 def test_back_reference_must_be_a_whole_word() -> None:
-    """"Italy" or "theme" contain "it"/"the..." but are no back-references."""
+    """Whole words only: "Italy" or "theme" contain "it"/"the..." but are no back-references."""
     assert not looks_like_follow_up("Which Italian ports joined the theme zones network?")
     assert looks_like_follow_up("Which Italian ports joined it?")
 
 
 def test_back_reference_detection_ignores_case() -> None:
-    """"It" at the start of a question counts like "it"."""
+    """Case is ignored: "It" at the start of a question counts like "it"."""
     assert looks_like_follow_up("It opened when exactly in Shanghai harbour?")
 
 

@@ -221,6 +221,15 @@ def test_same_sentence_through_overlapping_chunks_is_kept_once() -> None:
     assert len(evidence) == 3
 
 
+def test_same_offset_in_different_chunks_of_one_document_is_not_a_duplicate() -> None:
+    """Deduplication is by document offset: two chunks' first sentences are different sentences."""
+    first = make_chunk(HAINAN, index=0, char_start=0)
+    second = make_chunk(SHANGHAI, index=5, char_start=500)
+    selector, _ = make_selector()
+    evidence = selector.select(QUESTION, [make_hit(first), make_hit(second)], max_items=10)
+    assert [item.text for item in evidence] == [HAINAN, SHANGHAI]
+
+
 def test_only_max_candidates_lexically_best_are_embedded() -> None:
     """Embedding is the cost: at most ``max_candidates`` texts are embedded, the best lexical ones."""
     text = f"{WEATHER} {HAINAN} Rain fell often in June of that year. {SHANGHAI}"

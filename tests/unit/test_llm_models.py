@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag import llm_models
 from core.errors import GeneratorError
+from rag import llm_models
 from rag.llm_models import (
     ModelDownloadError,
     ModelIntegrityError,

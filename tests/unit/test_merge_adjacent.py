@@ -187,6 +187,13 @@ def test_adjacent_hit_of_same_document_folds_into_the_better_ranked_hit() -> Non
     assert (top.bm25_score, top.dense_score) == (2.0, 0.7)
 
 
+def test_merged_component_scores_are_the_maximum_whichever_hit_has_it() -> None:
+    """Mirror case: the absorbed hit has the higher BM25 and the keeper the higher dense score."""
+    c0, c1 = chunk(0, 80, 0), chunk(60, 140, 1)
+    [top] = HybridSearcher._merge_neighbours([hit(c0, 0.9, bm25=1.0, dense=0.7), hit(c1, 0.5, bm25=2.0, dense=0.3)])
+    assert (top.score, top.bm25_score, top.dense_score) == (0.9, 2.0, 0.7)
+
+
 def test_same_index_in_different_documents_is_not_merged() -> None:
     """Chunk 1 of another file is no neighbour of chunk 0 of this one."""
     here = chunk(0, 80, 0)

@@ -49,12 +49,12 @@ def test_decimal_numbers_do_not_end_a_sentence(text: str, expected: list[str]) -
     ],
 )
 def test_abbreviations_do_not_end_a_sentence(text: str, expected: list[str]) -> None:
-    """"No. 5", "Dr. Smith", "e.g. Pudong": the period is followed by a capital or digit, yet no split."""
+    """In "No. 5", "Dr. Smith", "e.g. Pudong" a capital or digit follows the period, yet no split."""
     assert sentences(text) == expected
 
 
 def test_single_capital_initial_does_not_end_a_sentence() -> None:
-    """"J. Smith" is a name with an initial, not the sentence "J." followed by "Smith wrote."."""
+    """A name with an initial ("J. Smith") is not the sentence "J." followed by "Smith wrote."."""
     assert sentences("J. Smith wrote. Ok then.") == ["J. Smith wrote.", "Ok then."]
 
 
@@ -101,7 +101,10 @@ def test_blank_line_ends_a_block_even_without_punctuation() -> None:
 
 def test_blank_line_splits_even_after_an_abbreviation() -> None:
     """A block break wins over the abbreviation rule ("No." at a paragraph end still splits)."""
-    assert sentences("Items listed under No.\n\nNext paragraph here.") == ["Items listed under No.", "Next paragraph here."]
+    assert sentences("Items listed under No.\n\nNext paragraph here.") == [
+        "Items listed under No.",
+        "Next paragraph here.",
+    ]
 
 
 def test_bullet_lines_are_separate_spans() -> None:

@@ -81,7 +81,7 @@ def ask(
     for event in pipeline.stream(question, sources=source or None, top_k=top_k):
         if event.kind == "token":
             err_console.print(event.text, end="", style="dim", highlight=False)
-        else:
+        elif event.kind == "answer":
             final = event.answer
     err_console.print()
     _print_answer(final)
