@@ -19,12 +19,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from api.bearer import BearerAsApiKey
 from api.deps import AppState
 from api.errors import install_error_handlers
+from api.mcp_server import mount_mcp
 from api.metrics import ApiMetrics
 from api.middleware import REQUEST_ID_HEADER, BodyLimits, RequestContextMiddleware
-from api.routes import ask, documents, feedback, health, search
+from api.openai_errors import OpenAIErrorShape, chat_request_error
+from api.routes import ask, documents, feedback, health, openai_v1, search
 from api.security import AuthGate, KeyRing, RateLimiter
+from api.services.chat_completions import ChatRequestError
 from api.services.documents import DocumentService
 from api.services.feedback import FEEDBACK_DB_NAME, FeedbackStore
 from api.services.gate import GenerationGate
@@ -45,11 +49,16 @@ citations to exact passages and PDF pages.
 * **Search**: `POST /search` is retrieval only, for integrators who run their own generator.
 * **Documents**: list, upload (admin) and delete (admin) the indexed documents.
 * **Feedback**: rate answers; maintainers export the ratings (admin).
+* **OpenAI-compatible**: `GET /v1/models` and `POST /v1/chat/completions` (plain or streamed) for any
+  OpenAI client (`base_url=.../v1`); the reply's text lists its sources, `citations` has them as data.
+* **MCP**: `POST /mcp` serves the tools `search_documents`, `ask` and `list_documents` over streamable
+  HTTP (`zoneqa mcp` serves the same over stdio).
 
 **Keys.** When the server has keys configured (`ZONEQA_API_KEYS`, `ZONEQA_ADMIN_KEYS`), every route
-but `/healthz` needs an `X-API-Key` header; document changes and the feedback export need an admin
-key. **Limits.** Requests are rate limited per key (or client IP without keys): 429 with
-`Retry-After`. **Errors** are JSON `{detail, request_id}`; every response carries `X-Request-ID`.
+but `/healthz` needs an `X-API-Key` header (or `Authorization: Bearer <key>`); document changes and
+the feedback export need an admin key. **Limits.** Requests are rate limited per key (or client IP
+without keys): 429 with `Retry-After`. **Errors** are JSON `{detail, request_id}`; every response
+carries `X-Request-ID`.
 **Concurrency.** A local LLM is serialised, with a bounded queue: when the queue is full `/ask`
 answers 503 with `Retry-After`.
 """
@@ -59,6 +68,7 @@ OPENAPI_TAGS = [
     {"name": "documents", "description": "The indexed documents."},
     {"name": "feedback", "description": "Ratings of answers."},
     {"name": "operations", "description": "Health, readiness and metrics."},
+    {"name": "openai", "description": "OpenAI-compatible chat completions: errors carry OpenAI's `error` object."},
 ]
 
 
@@ -118,14 +128,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zoneqa = build_state(settings)
     install_error_handlers(app)
-    for module in (ask, search, documents, feedback, health):
+    for module in (ask, search, documents, feedback, health, openai_v1):
         app.include_router(module.router)
+    app.add_exception_handler(ChatRequestError, chat_request_error)
+    mount_mcp(app, app.state.zoneqa)  # POST /mcp: the MCP server over streamable HTTP
     if settings.api.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.api.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Content-Type", "X-API-Key", REQUEST_ID_HEADER],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
         )
     # Added last, so it is the outermost: it sees (and ids) every response, CORS ones included,
@@ -137,6 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_upload_bytes, settings.api.max_headers),
         gate=AuthGate(state.keys, RateLimiter(settings.api.auth_failures_per_minute)),
     )
+    # Outside it: a Bearer token counts as X-API-Key everywhere, and /v1 errors get OpenAI's `error` object.
+    app.add_middleware(BearerAsApiKey)
+    app.add_middleware(OpenAIErrorShape)
     install_access_log_redaction()
     return app
 

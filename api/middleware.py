@@ -206,7 +206,11 @@ class RequestContextMiddleware:
         the body, or None when the error response was sent."""
         chunks: list[bytes] = []
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except HTTPException as error:  # over the body limit while reading
+                await send_json_error(send, scope, error.status_code, str(error.detail))
+                return None
             if message["type"] != "http.request":
                 raise ClientDisconnect()
             chunks.append(message.get("body", b""))

@@ -39,6 +39,35 @@ _EXAMPLE_CITATION = {
     "score": 1.0,
 }
 
+CHAT_COMPLETION_EXAMPLE: dict[str, Any] = {
+    "id": "chatcmpl-5d1c0c3e9a7b4f2e8c6a1b0d",
+    "object": "chat.completion",
+    "created": 1735689600,
+    "model": MODEL_ID,
+    "system_fingerprint": None,
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": EXAMPLE_CONTENT,
+                "refusal": None,
+                "citations": [_EXAMPLE_CITATION],
+            },
+            "finish_reason": "stop",
+            "logprobs": None,
+        }
+    ],
+    "usage": {"prompt_tokens": 0, "completion_tokens": 1, "total_tokens": 1},
+    "zoneqa": {
+        "answer": EXAMPLE_QUOTE[:-1] + " [1].",
+        "citations": [_EXAMPLE_CITATION],
+        "answerable": True,
+        "question_used": EXAMPLE_QUESTION,
+        "model": "extractive",
+    },
+}
+
 
 class ChatMessage(BaseModel):
     """One message of the conversation. Only text is understood: ``content`` is a string or a list of
@@ -176,40 +205,7 @@ class ChatCompletion(BaseModel):
     usage: Usage
     zoneqa: Answer = Field(..., description="ZoneQA: the answer object, as POST /ask returns it.")
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "id": "chatcmpl-5d1c0c3e9a7b4f2e8c6a1b0d",
-                    "object": "chat.completion",
-                    "created": 1735689600,
-                    "model": MODEL_ID,
-                    "system_fingerprint": None,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {
-                                "role": "assistant",
-                                "content": EXAMPLE_CONTENT,
-                                "refusal": None,
-                                "citations": [_EXAMPLE_CITATION],
-                            },
-                            "finish_reason": "stop",
-                            "logprobs": None,
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 1, "total_tokens": 1},
-                    "zoneqa": {
-                        "answer": EXAMPLE_QUOTE[:-1] + " [1].",
-                        "citations": [_EXAMPLE_CITATION],
-                        "answerable": True,
-                        "question_used": EXAMPLE_QUESTION,
-                        "model": "extractive",
-                    },
-                }
-            ]
-        }
-    }
+    model_config = {"json_schema_extra": {"examples": [CHAT_COMPLETION_EXAMPLE]}}
 
 
 class OpenAIError(BaseModel):

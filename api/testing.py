@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 class ApiServer:
-    """``python -m uvicorn api.main:create_app --factory`` on a free port, stopped on exit."""
+    """``python -m api.server`` (uvicorn with ZoneQA's limits) on a free port, stopped on exit."""
 
     def __init__(
         self,
@@ -53,7 +53,8 @@ class ApiServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = STARTUP_TIMEOUT_SECONDS) -> ApiServer:
-        command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
+        # api.server: the same uvicorn configuration (protocol, limits, timeouts) as `zoneqa serve`.
+        command = [sys.executable, "-m", "api.server"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", self.log_level]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)

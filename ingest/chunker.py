@@ -1,10 +1,10 @@
 """Structure-aware chunking under a token budget.
 
 Blocks (paragraphs, headings, tables) are packed whole into chunks of at most
-``chunk_tokens`` tokens of the embedding model's tokenizer. A block that is too big on its own
-is cut at sentence ends (paragraphs) or between rows (tables; the caption stays with the first
-rows, and every later chunk of the table carries them as ``Chunk.context``); a heading always
-travels with the text after it. A new chunk repeats the last sentences
+``chunk_tokens`` tokens of the embedding model's tokenizer and at most ``max_chars`` characters.
+A block that is too big on its own is cut at sentence ends (paragraphs) or between rows
+(tables; the caption stays with the first rows, and every later chunk of the table carries them
+as ``Chunk.context``); a heading always travels with the text after it. A new chunk repeats the last sentences
 of the previous one, up to ``overlap_tokens``. Every chunk is a contiguous character span of the
 document text, so offsets, pages and quotes stay exact.
 
@@ -26,6 +26,8 @@ from core.documents import Block, Chunk, LoadedDocument, make_chunk_id
 from core.text.sentences import sentence_spans
 
 OffsetTokenizer = Callable[[str], Sequence[tuple[int, int]]]
+#: Character cap per chunk (``ChunkingSettings.max_chars``), beside the token budget.
+DEFAULT_MAX_CHARS = 2000
 
 
 class TokenCounter:
@@ -95,14 +97,28 @@ class _Piece:
 class StructuredChunker:
     """Packs a document's blocks into chunks; see the module docstring."""
 
-    def __init__(self, token_counter: TokenCounter, chunk_tokens: int = 250, overlap_tokens: int = 40) -> None:
+    def __init__(
+        self,
+        token_counter: TokenCounter,
+        chunk_tokens: int = 250,
+        overlap_tokens: int = 40,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
         if chunk_tokens < 16:
             raise ValueError("chunk_tokens must be at least 16")
         if not 0 <= overlap_tokens < chunk_tokens:
             raise ValueError("overlap_tokens must be >= 0 and smaller than chunk_tokens")
+        if max_chars < 16:
+            raise ValueError("max_chars must be at least 16")
         self.token_counter = token_counter
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
+        self.max_chars = max_chars
+
+    def _fits(self, start: int, end: int, tokens: TokenView) -> bool:
+        """Within both budgets. Characters count too: a tokenizer may see a 1 MB run without
+        spaces as one unknown token, and that must not become one 1 MB chunk."""
+        return end - start <= self.max_chars and tokens.count(start, end) <= self.chunk_tokens
 
     def split(self, doc: LoadedDocument) -> list[Chunk]:
         tokens = self.token_counter.view(doc.text)
@@ -138,12 +154,14 @@ class StructuredChunker:
         for index, block in enumerate(doc.blocks):
             if block.end <= block.start or not doc.text[block.start : block.end].strip():
                 continue
-            if block.kind == "heading":
+            if block.kind == "heading" and self._fits(block.start, block.end, tokens):
                 pieces.append(_Piece(block.start, block.end, index, sticky=True))
-            elif tokens.count(block.start, block.end) <= self.chunk_tokens:
+            elif self._fits(block.start, block.end, tokens):
                 pieces.append(_Piece(block.start, block.end, index))
             elif block.kind == "table":
-                pieces.extend(self._table_pieces(block, index))
+                for piece in self._table_pieces(block, index):  # a row over budget is cut like a sentence
+                    fitted = self._fit(piece.start, piece.end, index, tokens, doc.text)
+                    pieces.extend(fitted if len(fitted) > 1 else [piece])
             else:
                 for a, b in sentence_spans(doc.text, block.start, block.end):
                     pieces.extend(
@@ -162,20 +180,18 @@ class StructuredChunker:
 
     def _fit(self, start: int, end: int, index: int, tokens: TokenView, text: str) -> list[_Piece]:
         """A sentence longer than the budget is cut at word boundaries (rare: run-on text)."""
-        if tokens.count(start, end) <= self.chunk_tokens:
+        if self._fits(start, end, tokens):
             return [_Piece(start, end, index)]
         pieces, cursor = [], start
         while cursor < end:
             cut = cursor
             for position in range(cursor + 1, end + 1):
-                if (position == end or text[position].isspace()) and tokens.count(
-                    cursor, position
-                ) <= self.chunk_tokens:
-                    cut = position
-                elif tokens.count(cursor, position) > self.chunk_tokens:
+                if not self._fits(cursor, position, tokens):
                     break
+                if position == end or text[position].isspace():
+                    cut = position
             if cut == cursor:  # a single "word" over budget: hard cut
-                cut = min(end, cursor + self.chunk_tokens)
+                cut = min(end, cursor + min(self.chunk_tokens, self.max_chars))
             pieces.append(_Piece(cursor, cut, index))
             cursor = cut
             while cursor < end and text[cursor].isspace():
@@ -196,7 +212,7 @@ class StructuredChunker:
 
         for piece in pieces:
             candidate = current + [piece]
-            if current and tokens.count(candidate[0].start, piece.end) > self.chunk_tokens:
+            if current and not self._fits(candidate[0].start, piece.end, tokens):
                 # Keep sticky pieces (headings, captions) with what follows them.
                 trailing: list[_Piece] = []
                 while current and current[-1].sticky:
@@ -205,7 +221,7 @@ class StructuredChunker:
                 if any(p.block_index != piece.block_index for p in carry):
                     carry = []  # overlap only within a block: never drag a previous paragraph along
                 current = carry + trailing
-                while current and tokens.count(current[0].start, piece.end) > self.chunk_tokens:
+                while current and not self._fits(current[0].start, piece.end, tokens):
                     current.pop(0)
             current.append(piece)
         flush()

@@ -146,8 +146,9 @@ class Ingestor:
         if self._chunker is None:
             model_dir = getattr(self.embedder, "tokenizer_dir", None)
             counter = TokenCounter.from_model_dir(model_dir) if model_dir else TokenCounter.whitespace()
+            chunking = self.settings.chunking
             self._chunker = StructuredChunker(
-                counter, self.settings.chunking.chunk_tokens, self.settings.chunking.overlap_tokens
+                counter, chunking.chunk_tokens, chunking.overlap_tokens, max_chars=chunking.max_chars
             )
         return self._chunker
 
@@ -155,7 +156,10 @@ class Ingestor:
     def chunking_signature(self) -> str:
         """Changes when chunks would come out differently, forcing a re-ingest of every file."""
         chunking = self.settings.chunking
-        return f"{self.settings.embedding.identity}|{chunking.chunk_tokens}|{chunking.overlap_tokens}|v3"
+        return (
+            f"{self.settings.embedding.identity}|{chunking.chunk_tokens}|{chunking.overlap_tokens}"
+            f"|{chunking.max_chars}|v4"
+        )
 
     # ---- the run -----------------------------------------------------------------------------
     def scan(self) -> dict[str, Path]:

@@ -25,7 +25,7 @@ import numpy as np
 from core.config import EvidenceSettings
 from core.documents import Chunk
 from core.text.sentences import sentence_spans
-from core.text.terms import content_terms
+from core.text.terms import content_terms, has_han
 from index.embedders import Embedder
 from rag.retriever import RetrievedChunk
 
@@ -71,11 +71,18 @@ class Evidence:
 
 
 def lexical_overlap(query_tokens: Sequence[str], text_tokens: Sequence[str]) -> float:
-    """Share of the distinct query tokens that occur in the text (0-1)."""
+    """Share of the distinct query tokens that occur in the text (0-1).
+
+    A text without Chinese cannot contain a Chinese term, so against it only the query's other
+    terms (numbers, Latin names) count: a Chinese question is not penalised for its language.
+    """
     wanted = set(query_tokens)
+    present = set(text_tokens)
+    if not any(has_han(token) for token in present):
+        wanted = {token for token in wanted if not has_han(token)}
     if not wanted:
         return 0.0
-    return len(wanted & set(text_tokens)) / len(wanted)
+    return len(wanted & present) / len(wanted)
 
 
 def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:

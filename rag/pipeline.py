@@ -25,7 +25,7 @@ from typing import Literal
 
 from core.config import EvidenceSettings
 from core.schemas import Answer, ChatTurn, Citation, RefusalReason, Source
-from core.text.terms import content_terms
+from core.text.terms import content_terms, has_han
 from rag.citations import MARKER, CitationChecker, parse_markers
 from rag.condense import condense_question
 from rag.evidence import Evidence, EvidenceSelector
@@ -191,7 +191,13 @@ class RagPipeline:
             for position, word in enumerate(words)
             if (position > 0 and word[0].isupper()) or any(char.isdigit() for char in word)
         ]
-        return [word for word in named if (terms := content_terms(word)) and not all(index.knows(t) for t in terms)]
+        # Han terms are left out: a Chinese word absent from English documents is a language gap,
+        # not a sign that the question is about something the corpus never mentions.
+        return [
+            word
+            for word in named
+            if (terms := [t for t in content_terms(word) if not has_han(t)]) and not all(index.knows(t) for t in terms)
+        ]
 
     # ---- helpers -----------------------------------------------------------------------------
     @staticmethod

@@ -243,7 +243,10 @@ class HybridSearcher:
 
 
 class HybridRetriever(BaseRetriever):
-    """LangChain face of :class:`HybridSearcher` (metadata carries source, page, score...)."""
+    """LangChain face of :class:`HybridSearcher` (metadata carries source, page, score...).
+
+    ``top_k`` and ``sources`` are set on the retriever or per call: ``retriever.invoke(q, top_k=3)``.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -251,6 +254,15 @@ class HybridRetriever(BaseRetriever):
     top_k: int | None = None
     sources: list[str] | None = None
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.searcher.search(query, top_k=self.top_k, sources=self.sources)
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        top_k: int | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> list[Document]:
+        wanted = top_k or self.top_k
+        only = list(sources) if sources is not None else self.sources
+        hits = self.searcher.search(query, top_k=wanted, sources=only)
         return [hit.to_document() for hit in hits]

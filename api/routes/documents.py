@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from api.deps import AdminDep, KeyDep, StateDep
 from api.errors import FORBIDDEN, INVALID, READ_ERRORS, TOO_LARGE, error_doc

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CatalogDep, JsonBody, KeyDep, PipelineDep, SettingsDep, StateDep
 from api.errors import Responses, error_doc, index_unavailable_detail
 from api.openai_models import (
-    EXAMPLE_CONTENT,
+    CHAT_COMPLETION_EXAMPLE,
     MODEL_ID,
     ChatCompletion,
     ChatCompletionRequest,
@@ -109,11 +109,16 @@ def _find_model(settings: Settings, model: str) -> ModelCard:
             return card
     known = ", ".join(card.id for card in model_cards(settings))
     raise ChatRequestError(
-        f"The model {model!r} does not exist; this server has: {known}.", status=404, code="model_not_found", param="model"
+        f"The model {model!r} does not exist; this server has: {known}.",
+        status=404,
+        code="model_not_found",
+        param="model",
     )
 
 
-@router.get("/models", response_model=ModelList, summary="List the models (OpenAI-compatible)", responses=V1_AUTH_ERRORS)
+@router.get(
+    "/models", response_model=ModelList, summary="List the models (OpenAI-compatible)", responses=V1_AUTH_ERRORS
+)
 def list_models(caller: KeyDep, settings: SettingsDep) -> ModelList:
     return ModelList(data=model_cards(settings))
 
@@ -214,9 +219,7 @@ async def _chunks(
             "description": "`stream` false: one `chat.completion`. `stream` true: `chat.completion.chunk` events "
             "ending in `data: [DONE]`. Either way the content is the checked answer, then its sources.",
             "content": {
-                "application/json": {
-                    "example": ChatCompletion.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
-                },
+                "application/json": {"example": CHAT_COMPLETION_EXAMPLE},
                 "text/event-stream": {"schema": _SSE_CHUNK_SCHEMA, "example": _SSE_EXAMPLE},
             },
         },
@@ -242,7 +245,7 @@ async def chat_completions(
     card = _find_model(state.settings, body.model)
     question, history = conversation(body.messages)
     await run_in_threadpool(check_sources, catalog, body.sources)
-    meta = {"model": card.id, "completion_id": new_completion_id(), "created": int(time.time())}
+    meta: dict[str, Any] = {"model": card.id, "completion_id": new_completion_id(), "created": int(time.time())}
 
     if not body.stream:
 
@@ -262,6 +265,3 @@ async def chat_completions(
         media_type="text/event-stream",
         headers=_SSE_HEADERS,
     )
-
-
-__all__ = ["EXAMPLE_CONTENT", "model_cards", "router"]

@@ -13,7 +13,7 @@ import errno
 import logging
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from api.services.filenames import name_skeleton, sanitise_filename
@@ -139,7 +139,7 @@ class DocumentService:
         finally:
             partial.unlink(missing_ok=True)
 
-    def _refuse_lookalike(self, name: str, records: list[DocumentRecord]) -> None:
+    def _refuse_lookalike(self, name: str, records: Iterable[DocumentRecord]) -> None:
         """409 for a name that only a careful reader tells apart from a document's (case, separators,
         Cyrillic or Greek look-alikes, 0/O, 1/l): a forged twin of a real document."""
         skeleton = name_skeleton(name)

@@ -15,9 +15,12 @@ from __future__ import annotations
 import re
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and
-# an uppercase letter, digit, quote or bracket; or at a line break between blocks.
+# an uppercase letter, digit, quote or bracket; at Chinese 。！？； (which need no space after
+# them); or at a line break between blocks.
+_CLOSERS = "\"'”’)]」』）"
 _BOUNDARY = re.compile(
-    r"""(?<=[.!?。！？])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[•\-*]\s)"""
+    r"""(?<=[。！？；])[”’」』）)]*\s*(?=\S)"""
+    r"""|(?<=[.!?。！？])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[•\-*]\s)"""
 )
 
 # Tokens that end with a period without ending a sentence.
@@ -87,7 +90,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cursor = start
     for match in _BOUNDARY.finditer(text, start, end):
         # Closing quotes/brackets after the final punctuation belong to the sentence.
-        closers = len(match.group(0)) - len(match.group(0).lstrip("\"'”’)]"))
+        closers = len(match.group(0)) - len(match.group(0).lstrip(_CLOSERS))
         sentence_end = match.start() + closers
         candidate = text[cursor:sentence_end]
         at_block_break = match.group(0).startswith("\n")

@@ -1,9 +1,15 @@
 """Word terms shared by the lexical index and the answer path: tokens, stems, content words.
 
+English words are lowercased, stopword-filtered and Snowball-stemmed. Chinese has no spaces
+between words, so a run of Han characters becomes its overlapping character bigrams (a lone
+character stays a unigram): "保税区" → 保税, 税区. Bigrams need no dictionary, match any word
+boundary a segmenter would pick, and are what CJK-aware BM25 setups commonly use.
+
 Usage::
 
-    tokenize("The zones were established")      # ['zone', 'establish']
+    tokenize("The zones were established")      # ['zone', 'were', 'establish']
     content_terms("How many members reached it?")  # ['member', 'reach']
+    content_terms("临海综保区2024年")               # ['2024', '临海', '海综', '综保', '保区', '年']
 """
 
 from __future__ import annotations
@@ -13,6 +19,20 @@ from functools import lru_cache
 from typing import Any
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+#: Han characters (CJK unified ideographs, extension A, compatibility ideographs).
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def han_terms(text: str) -> list[str]:
+    """The character bigrams of every run of Han characters in ``text`` (a lone character as itself)."""
+    terms: list[str] = []
+    for run in _HAN_RUN.findall(text):
+        terms.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return terms
+
+
+def has_han(text: str) -> bool:
+    return _HAN_RUN.search(text) is not None
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +60,7 @@ def tokenize(text: str) -> list[str]:
     """Lowercase word tokens, English stopwords removed, Snowball-stemmed (what BM25 indexes)."""
     stop = _stopwords()
     words = [word for word in _TOKEN.findall(text.lower()) if word not in stop]
-    return list(_stemmer().stemWords(words))
+    return list(_stemmer().stemWords(words)) + han_terms(text)
 
 
 def content_terms(text: str) -> list[str]:
@@ -50,4 +70,4 @@ def content_terms(text: str) -> list[str]:
     """
     stop = _function_words()
     words = [word for word in _TOKEN.findall(text.lower()) if word not in stop]
-    return list(_stemmer().stemWords(words))
+    return list(_stemmer().stemWords(words)) + han_terms(text)

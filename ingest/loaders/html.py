@@ -44,6 +44,8 @@ def _load_html(data: bytes, limits: IngestLimits) -> _Parsed:
     warnings: list[str] = []
     html = _decode_html(data, warnings)
     soup = BeautifulSoup(html, "html.parser")
+    if _drop_hidden(soup):
+        html = str(soup)  # trafilatura reads the page without its hidden elements
     page_title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     first_h1 = soup.find("h1")
     h1_text = " ".join(first_h1.get_text(" ").split()) if first_h1 else ""
@@ -62,6 +64,56 @@ def _load_html(data: bytes, limits: IngestLimits) -> _Parsed:
         warnings=warnings,
         empty_reason="the page has no main text (only scripts, navigation or boilerplate)",
     )
+
+
+# Inline styles that hide an element from a reader (text drawn invisible must not become evidence).
+_HIDING_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(hidden|collapse)|opacity\s*:\s*0(\.0*)?\s*(;|!|$)"
+    r"|font-size\s*:\s*(0|[01](\.\d+)?px|0?\.\d+(em|rem|pt))\s*(;|!|$)"
+    r"|color\s*:\s*(transparent|white|#fff\b|#ffffff\b|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*[,)])"
+    r"|clip\s*:\s*rect\(\s*0|(^|;)\s*(left|top)\s*:\s*-\d{3,}",
+    re.IGNORECASE,
+)
+# ``.name { ...hiding... }`` in a <style> block: elements with that class are hidden too.
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+
+
+def _hidden_classes(soup: object) -> set[str]:
+    from bs4 import BeautifulSoup
+
+    assert isinstance(soup, BeautifulSoup)
+    classes: set[str] = set()
+    for style in soup.find_all("style"):
+        for selectors, body in _CSS_RULE.findall(style.get_text()):
+            if _HIDING_STYLE.search(body):
+                classes.update(re.findall(r"^\s*\.([\w-]+)\s*$", selectors.replace(",", "\n"), re.MULTILINE))
+    return classes
+
+
+def _drop_hidden(soup: object) -> bool:
+    """Remove elements a browser would not show: ``hidden``, ``aria-hidden``, inline styles that
+    hide (display:none, visibility:hidden, opacity:0, white or transparent text, 0-1px fonts, off
+    screen) and classes a ``<style>`` block hides. Returns whether anything was removed."""
+    from bs4 import BeautifulSoup, Tag
+
+    assert isinstance(soup, BeautifulSoup)
+    hidden_classes = _hidden_classes(soup)
+    doomed = []
+    for tag in soup.find_all(True):
+        if not isinstance(tag, Tag) or tag.attrs is None:
+            continue
+        classes = tag.get("class") or []
+        if (
+            tag.has_attr("hidden")
+            or str(tag.get("aria-hidden", "")).lower() == "true"
+            or _HIDING_STYLE.search(str(tag.get("style", "")))
+            or (hidden_classes and hidden_classes & set(classes if isinstance(classes, list) else [classes]))
+        ):
+            doomed.append(tag)
+    for tag in doomed:
+        if not tag.decomposed:
+            tag.decompose()
+    return bool(doomed)
 
 
 def _decode_html(data: bytes, warnings: list[str]) -> str:

@@ -65,6 +65,15 @@ _TABLE_LABEL_MAX = 25  # a short line under a table row continues that row's lab
 _TITLE_MAX_LINES = 3
 _CAPTION_MAX_LINES = 3
 _METADATA_TITLE_MIN_WORDS = 4
+#: Decompressed content one page may have (the corpus's largest page has 41 KB). Pages are parsed
+#: in pure Python at about a second per MB, so an 8 MB stream of no-op operators is refused here.
+MAX_PAGE_STREAM_BYTES = 1024 * 1024
+# Quick test for content that may draw invisible text (render mode 3/7, or a white fill colour);
+# only pages that match pay for the content-stream rewrite.
+_MAY_HIDE = re.compile(rb"[37]\s+Tr\b|\b1(\.0*)?\s+(1(\.0*)?\s+1(\.0*)?\s+)?(rg|g|sc|scn)\b|\b0\s+0\s+0\s+0\s+k\b")
+_INVISIBLE_MODES = {3, 7}  # neither fill nor stroke
+_FILL_MODES = {0, 2, 4, 6}  # the fill colour shows (modes 1 and 5 only stroke)
+_WHITE = 0.95
 
 
 @dataclass
@@ -120,7 +129,23 @@ def _load_pdf(data: bytes, limits: IngestLimits) -> _Parsed:
     pages: list[list[_Line]] = []
     plain_pages: list[str] = []
     total_chars = 0
+    stream_bytes = 0
+    hidden_runs = 0
     for number, page in enumerate(reader.pages, start=1):
+        content = _page_content(page, number, warnings)
+        if len(content) > MAX_PAGE_STREAM_BYTES:
+            raise LoaderError(
+                f"page {number} has {len(content):,} bytes of decompressed content, over the limit of "
+                f"{MAX_PAGE_STREAM_BYTES:,} bytes per page"
+            )
+        stream_bytes += len(content)  # a stream shared by several pages counts on each of them
+        if stream_bytes > limits.max_pdf_stream_bytes:
+            raise LoaderError(
+                f"the PDF's page content passes {limits.max_pdf_stream_bytes:,} decompressed bytes by page "
+                f"{number} (ZONEQA_LIMITS__MAX_PDF_STREAM_BYTES)"
+            )
+        if _MAY_HIDE.search(content):
+            hidden_runs += _drop_invisible_text(page, reader)
         try:
             layout = page.extract_text(extraction_mode="layout")
             plain = page.extract_text()
@@ -135,6 +160,8 @@ def _load_pdf(data: bytes, limits: IngestLimits) -> _Parsed:
         pages.append([_Line(line.rstrip(), number) for line in _clean_chars(layout).split("\n")])
         plain_pages.append(" ".join(_clean_chars(plain).split()))
 
+    if hidden_runs:
+        warnings.append(f"dropped {hidden_runs} runs of invisible text (render mode 3/7 or white)")
     if not any(line.stripped for lines in pages for line in lines):
         raise LoaderError("the PDF has no extractable text: it is probably scanned or image-only (run OCR first)")
     _drop_running_lines(pages)
@@ -145,6 +172,70 @@ def _load_pdf(data: bytes, limits: IngestLimits) -> _Parsed:
     metadata_title = _pdf_metadata_title(reader)
     title = metadata_title or _first_heading_piece(pieces)
     return _Parsed(pieces=pieces, title=title, page_count=page_count, warnings=warnings)
+
+
+def _page_content(page: object, number: int, warnings: list[str]) -> bytes:
+    """The page's decompressed content stream(s); empty when they cannot be read."""
+    try:
+        contents = page.get_contents()  # type: ignore[attr-defined]
+        return bytes(contents.get_data()) if contents is not None else b""
+    except Exception as error:  # noqa: BLE001 - extraction reports the page as unreadable
+        warnings.append(f"page {number}: content could not be decoded ({type(error).__name__})")
+        return b""
+
+
+def _fill_is_white(operator: bytes, operands: list[object]) -> bool | None:
+    """Whether a colour operator sets a white fill; None when ``operator`` sets no fill colour."""
+    if operator not in (b"g", b"rg", b"k", b"sc", b"scn"):
+        return None
+    try:
+        values = [float(value) for value in operands]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False  # a pattern or named colour: assume visible
+    if operator == b"k" or (operator in (b"sc", b"scn") and len(values) == 4):
+        return bool(values) and all(value <= 1 - _WHITE for value in values)
+    return bool(values) and all(value >= _WHITE for value in values)
+
+
+def _drop_invisible_text(page: object, reader: object) -> int:
+    """Rewrite the page's content without text drawn invisible (render mode 3 or 7) or in white
+    fill, so extraction never sees it; returns how many text runs were dropped."""
+    from pypdf.generic import ContentStream, NameObject
+
+    try:
+        content = ContentStream(page.get_contents(), reader)  # type: ignore[attr-defined]
+        operations = content.operations
+    except Exception:  # noqa: BLE001 - unparseable content: extraction will report it
+        return 0
+    kept: list[tuple[list[object], bytes]] = []
+    stack: list[tuple[int, bool]] = []
+    mode, white = 0, False
+    dropped = 0
+    for operands, operator in operations:
+        if operator == b"q":
+            stack.append((mode, white))
+        elif operator == b"Q":
+            mode, white = stack.pop() if stack else (0, False)
+        elif operator == b"Tr" and operands:
+            try:
+                mode = int(operands[0])
+            except (TypeError, ValueError):
+                mode = 0
+        else:
+            is_white = _fill_is_white(operator, operands)
+            if is_white is not None:
+                white = is_white
+        if operator in (b"Tj", b"TJ", b"'", b'"') and (mode in _INVISIBLE_MODES or (white and mode in _FILL_MODES)):
+            dropped += 1
+            if operator in (b"'", b'"'):  # they also move to the next line: keep that
+                kept.append(([], b"T*"))
+            continue
+        kept.append((operands, operator))
+    if dropped:
+        content.operations = kept
+        # Only this page's dictionary changes (a stream shared with other pages is left alone).
+        page[NameObject("/Contents")] = content  # type: ignore[index]
+    return dropped
 
 
 def _pdf_metadata_title(reader: object) -> str | None:

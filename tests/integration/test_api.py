@@ -133,7 +133,8 @@ def test_health_ready_and_metrics(client: httpx.Client) -> None:
 def test_ask_answers_with_verifiable_citations(client: httpx.Client) -> None:
     response = client.post("/ask", json={"question": QUESTION}, headers={"X-Request-ID": "client-id-1"})
     assert response.status_code == 200, response.text
-    assert response.headers["X-Request-ID"] == "client-id-1"
+    # The server chooses the id (a client's could repeat); it is never the client's.
+    assert response.headers["X-Request-ID"] not in ("", "client-id-1")
     answer = response.json()
     assert answer["answerable"] is True and "Hangzhou" in answer["answer"]
     assert answer["citations"] and answer["model"] == "extractive" and "total" in answer["timings_ms"]
@@ -369,9 +370,10 @@ def test_delete_corpus_document_removes_the_file(admin_server: ApiServer, admin_
         "# Delete me\n\nThe Orvan enclave exports copper and tin.\n"
     )
     with keyed(admin_server, ADMIN_KEY) as admin:
-        deleted = admin.delete(f"/documents/{extra}")  # on disk but never indexed: the file still goes
-        assert deleted.status_code == 200
-    assert not (admin_settings.corpus_dir / extra).exists()
+        # On disk but never indexed: not a document, so a 404, and the file is left alone (issue 18;
+        # deleting an indexed corpus document removes its file: tests/integration/test_hardening.py).
+        assert_error(admin.delete(f"/documents/{extra}"), 404)
+    assert (admin_settings.corpus_dir / extra).exists()
 
 
 @pytest.mark.slow  # restarts the server (a model load)

@@ -322,3 +322,11 @@ def _read_all(sock: socket.socket) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def test_delete_of_an_indexed_corpus_document_removes_its_file(admin: httpx.Client, keyed_settings: Settings) -> None:
+    assert admin.delete(f"/documents/{CORPUS_DOC}").status_code == 200
+    assert not (keyed_settings.corpus_dir / CORPUS_DOC).exists()
+    assert (keyed_settings.corpus_dir / "manifest.yaml").is_file()
+    assert CORPUS_DOC not in listed(admin)
+    assert_error(admin.delete(f"/documents/{CORPUS_DOC}"), 404)

@@ -1,0 +1,58 @@
+"""Chinese text in the index: Han runs become character bigrams, sentences end at 。！？；."""
+
+from __future__ import annotations
+
+from core.text.sentences import sentence_spans
+from core.text.terms import content_terms, han_terms, has_han, tokenize
+from index.bm25 import BM25Index
+
+
+def test_han_runs_become_overlapping_bigrams_and_lone_characters_stay() -> None:
+    assert han_terms("保税区") == ["保税", "税区"]
+    assert han_terms("2024年，临海") == ["年", "临海"]
+    assert han_terms("free trade zone") == []
+    assert has_han("in 杭州") and not has_han("Hangzhou")
+
+
+def test_mixed_text_keeps_english_stems_and_adds_han_terms() -> None:
+    assert tokenize("Zones in 临海综保区") == ["zone", "临海", "海综", "综保", "保区"]
+    assert content_terms("How many zones did 杭州 host?") == ["zone", "host", "杭州"]
+    # English text is tokenized exactly as before: no Han, nothing added.
+    assert content_terms("The 2016 G20 Summit in Hangzhou") == ["2016", "g20", "summit", "hangzhou"]
+
+
+def test_chinese_sentences_split_without_spaces_and_keep_their_quotes() -> None:
+    text = "临海综合保税区于2015年设立。进出口总额达351.2亿元；同比增长8.7％！“这是引语。”第四句？ Then English. Done."
+    sentences = [text[a:b] for a, b in sentence_spans(text)]
+    assert sentences == [
+        "临海综合保税区于2015年设立。",
+        "进出口总额达351.2亿元；",
+        "同比增长8.7％！",
+        "“这是引语。”",
+        "第四句？",
+        "Then English.",
+        "Done.",
+    ]
+
+
+def test_bm25_finds_a_chinese_passage_for_a_chinese_question() -> None:
+    texts = [
+        "临海综合保税区2024年跨境电商订单达到2,380万单。",
+        "The 2016 G20 Summit in Hangzhou adopted the G20 Global Investment Principles.",
+        "保税物流中心的仓储面积为12万平方米。",
+    ]
+    index = BM25Index.build(["zh-1", "en-1", "zh-2"], texts, ["a.txt", "b.txt", "a.txt"], version="v")
+    hits = index.search("跨境电商订单有多少？", k=2)
+    assert hits and hits[0][0] == "zh-1"
+    assert index.search("Hangzhou summit", k=1)[0][0] == "en-1"
+
+
+def test_a_chinese_question_is_not_penalised_by_english_evidence_for_its_language() -> None:
+    from rag.evidence import lexical_overlap
+
+    question = content_terms("2016年G20峰会在哪个城市举行？")
+    english = content_terms("The 2016 G20 Summit in Hangzhou adopted the principles.")
+    chinese = content_terms("2016年G20峰会在杭州举行。")
+    assert lexical_overlap(question, english) == 1.0  # 2016 and g20: the terms English text can hold
+    assert 0.0 < lexical_overlap(question, chinese) < 1.0  # Chinese text: its bigrams count too
+    assert lexical_overlap(content_terms("峰会"), english) == 0.0
