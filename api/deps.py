@@ -9,6 +9,7 @@ Usage::
 from __future__ import annotations
 
 import email.message
+import ipaddress
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -127,10 +128,39 @@ def require_key(state: StateDep, caller: CallerDep) -> Caller:
 KeyDep = Annotated[Caller, Depends(require_key)]
 
 
-def require_admin(caller: KeyDep) -> Caller:
+def require_admin(request: Request, state: StateDep, caller: KeyDep) -> Caller:
+    """An admin key, or, with no keys configured at all, a loopback client that is not a cross-site
+    page (so a web page in the operator's browser cannot post a forged document)."""
+    if caller.role == "anonymous":
+        refusal = keyless_admin_refusal(request, state.settings.api.cors_origins)
+        if refusal:
+            raise HTTPException(403, refusal)
     if not caller.is_admin:
         raise HTTPException(403, "This route needs an admin key.")
     return caller
+
+
+def keyless_admin_refusal(request: Request, allowed_origins: list[str]) -> str | None:
+    """Why an admin request without keys configured is refused, or None (see docs/SECURITY.md)."""
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        return (
+            "Without admin keys configured (ZONEQA_ADMIN_KEYS), document changes are accepted only "
+            "from loopback clients; set an admin key to administer from another machine."
+        )
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if fetch_site and fetch_site not in ("same-origin", "none"):
+        return f"Cross-site request refused (Sec-Fetch-Site: {fetch_site}): document changes need an admin key."
+    origin = request.headers.get("origin")
+    if origin is not None:
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        if origin != own and origin not in allowed_origins:
+            return f"Cross-site request refused (Origin {origin!r} is not this server): changes need an admin key."
+    return None
 
 
 AdminDep = Annotated[Caller, Depends(require_admin)]

@@ -85,6 +85,38 @@ def lexical_overlap(query_tokens: Sequence[str], text_tokens: Sequence[str]) -> 
     return len(wanted & present) / len(wanted)
 
 
+# A unit whose words are mostly the question's, repeated, is keyword stuffing (an SEO line).
+_STUFFED_QUESTION_SHARE = 0.6
+_STUFFED_MAX_DIVERSITY = 0.6
+_STUFFED_MIN_TERMS = 6
+
+
+def restates_question(query_tokens: Sequence[str], text: str) -> bool:
+    """True when ``text`` only restates the question, so it is no evidence for an answer:
+
+    * it is itself a question (a heading or FAQ line like "What is a bonded warehouse?");
+    * it adds no content word the question does not have;
+    * it is keyword stuffing: most of its words are the question's, repeated.
+
+    An answer always says something the question does not ("... opened in 1987").
+    """
+    terms = content_terms(text)
+    if not terms:
+        return False
+    wanted = set(query_tokens)
+    if text.rstrip().rstrip("\"'”’)]").endswith(("?", "？")):
+        return True
+    novel = set(terms) - wanted
+    if not novel and wanted:
+        return True
+    if len(terms) >= _STUFFED_MIN_TERMS:
+        share = sum(term in wanted for term in terms) / len(terms)
+        diversity = len(set(terms)) / len(terms)
+        if share >= _STUFFED_QUESTION_SHARE and diversity <= _STUFFED_MAX_DIVERSITY:
+            return True
+    return False
+
+
 def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
     """Spans of a chunk worth quoting, each with the context needed to read it.
 
@@ -160,6 +192,11 @@ class EvidenceSelector:
             return []
 
         query_tokens = content_terms(question)
+        # A sentence that merely restates the question (a heading, an FAQ line, keyword stuffing)
+        # matches it best of all and answers nothing: it is not evidence.
+        candidates = [c for c in candidates if not restates_question(query_tokens, c.text)]
+        if not candidates:
+            return []
         for candidate in candidates:
             candidate.lexical = lexical_overlap(query_tokens, content_terms(candidate.readable))
         # Embedding is the costly part: only the lexically most promising candidates (ties: the

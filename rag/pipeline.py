@@ -31,10 +31,11 @@ from rag.condense import condense_question
 from rag.evidence import Evidence, EvidenceSelector
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
+from rag.language import REFUSAL_TEXTS, Language, answer_in, language_of, question_in_english
 from rag.prompts import REFUSAL_SENTINEL
 from rag.retriever import HybridSearcher, RetrievedChunk
 
-REFUSAL_TEXT = "I could not find an answer to this in the documents."
+REFUSAL_TEXT = REFUSAL_TEXTS["en"]
 _CLOSEST_DOCUMENTS = 3
 _WORD = re.compile(r"[\w][\w'’\-]*")
 
@@ -118,7 +119,11 @@ class RagPipeline:
         if not question:
             raise ValueError("the question is empty")
         clock = _Clock()
+        language = language_of(question)
         question_used = condense_question(question, history, self.generator)
+        # Searched, read and checked in the documents' language; answered in the question's.
+        question_used = question_in_english(question_used, self.generator)
+        translate = language != "en" and language_of(question_used) == "en"
         clock.lap("condense")
 
         hits = self.searcher.search(question_used, top_k=top_k, sources=sources)
@@ -128,10 +133,10 @@ class RagPipeline:
 
         best = max((item.score for item in evidence), default=0.0)
         if best < self.evidence.refusal_threshold:
-            yield from self._refuse(question_used, hits, clock, "no_relevant_passage", emit_text=True)
+            yield from self._refuse(question_used, hits, clock, "no_relevant_passage", language, emit_text=True)
             return
         if self.unknown_names(question_used):
-            yield from self._refuse(question_used, hits, clock, "unknown_name", emit_text=True)
+            yield from self._refuse(question_used, hits, clock, "unknown_name", language, emit_text=True)
             return
         yield StreamEvent("sources", sources=[self._source(item) for item in evidence])
 
@@ -143,7 +148,8 @@ class RagPipeline:
                 if not pieces:
                     clock.mark_since_start("first_token")
                 pieces.append(piece)
-                yield StreamEvent("token", text=piece)
+                if not translate:  # an English draft is not shown to a Chinese reader
+                    yield StreamEvent("token", text=piece)
         finally:
             close = getattr(stream, "close", None)
             if close:
@@ -152,7 +158,7 @@ class RagPipeline:
 
         raw = "".join(pieces).strip()
         if not raw or REFUSAL_SENTINEL in raw:
-            yield from self._refuse(question_used, hits, clock, "model_declined", prompt_tokens=prompt_tokens)
+            yield from self._refuse(question_used, hits, clock, "model_declined", language, prompt_tokens=prompt_tokens)
             return
         checked = self.checker.check(raw, evidence, question=question_used)
         if not checked.text and (cited := self._only_markers(raw, evidence)):
@@ -160,13 +166,21 @@ class RagPipeline:
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
         clock.lap("check")
         if not checked.text:
-            yield from self._refuse(question_used, hits, clock, "unsupported_by_citations", prompt_tokens=prompt_tokens)
+            yield from self._refuse(
+                question_used, hits, clock, "unsupported_by_citations", language, prompt_tokens=prompt_tokens
+            )
             return
+        text = checked.text
+        if translate:
+            text = answer_in(language, checked.text, self.generator) or checked.text
+            clock.lap("translate")
+            clock.mark_since_start("first_token")
+            yield StreamEvent("token", text=text)
         citations = [self._citation(n, item, support) for n, item, support in checked.citations]
         yield StreamEvent(
             "answer",
             answer=Answer(
-                answer=checked.text,
+                answer=text,
                 citations=citations,
                 answerable=True,
                 question_used=question_used,
@@ -214,6 +228,7 @@ class RagPipeline:
         hits: Sequence[RetrievedChunk],
         clock: _Clock,
         reason: RefusalReason,
+        language: Language,
         *,
         emit_text: bool = False,
         prompt_tokens: int | None = None,
@@ -221,11 +236,11 @@ class RagPipeline:
         closest = list(dict.fromkeys(hit.chunk.title for hit in hits))[:_CLOSEST_DOCUMENTS]
         if emit_text:
             clock.mark_since_start("first_token")
-            yield StreamEvent("token", text=REFUSAL_TEXT)
+            yield StreamEvent("token", text=REFUSAL_TEXTS[language])
         yield StreamEvent(
             "answer",
             answer=Answer(
-                answer=REFUSAL_TEXT,
+                answer=REFUSAL_TEXTS[language],
                 citations=[],
                 answerable=False,
                 question_used=question_used,

@@ -16,11 +16,16 @@ import sys
 import threading
 from pathlib import Path
 
+from ui.settings import get_ui_settings
+
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 
 
 def streamlit_command(port: int, headless: bool = True, address: str | None = None) -> list[str]:
-    """The ``streamlit run ui/app.py`` command line for ``port``."""
+    """The ``streamlit run ui/app.py`` command line for ``port`` on ``address`` (default: the
+    ``ZONEQA_UI_ADDRESS`` setting, loopback unless changed; Streamlit alone would listen on every
+    interface)."""
+    address = address or get_ui_settings().ui_address
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.port", str(port),
@@ -31,8 +36,7 @@ def streamlit_command(port: int, headless: bool = True, address: str | None = No
         # The chat needs no file watching in production and it costs CPU on small machines.
         "--server.fileWatcherType", "none",
     ]
-    if address:
-        command += ["--server.address", address]
+    command += ["--server.address", address]
     return command
 
 
@@ -45,9 +49,11 @@ def streamlit_env(api_url: str | None = None) -> dict[str, str]:
     return env
 
 
-def run(port: int, api_url: str | None = None, headless: bool = True) -> None:
-    """Run the chat UI on ``port`` until it stops; ``api_url`` overrides ``ZONEQA_API_URL``."""
-    process = subprocess.Popen(streamlit_command(port, headless), env=streamlit_env(api_url))
+def run(port: int, api_url: str | None = None, headless: bool = True, address: str | None = None) -> None:
+    """Run the chat UI on ``address:port`` until it stops; ``api_url`` overrides ``ZONEQA_API_URL``."""
+    address = address or get_ui_settings().ui_address
+    print(f"ZoneQA UI listening on http://{address}:{port} (ZONEQA_UI_ADDRESS)", flush=True)
+    process = subprocess.Popen(streamlit_command(port, headless, address), env=streamlit_env(api_url))
 
     def stop(signum: int, frame: object) -> None:
         # A service manager stops us with SIGTERM: pass it on rather than orphan the UI.

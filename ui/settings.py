@@ -31,6 +31,9 @@ class UiSettings(BaseSettings):
 
     api_url: str = Field("http://127.0.0.1:8000", description="Where the UI finds the API.")
     api_key: str = Field("", description="Key the UI sends to the API.")
+    ui_address: str = Field(
+        "127.0.0.1", description="Interface the UI listens on (loopback by default; 0.0.0.0 = every interface)."
+    )
     retrieval: UiRetrievalSettings = UiRetrievalSettings()
 
 

@@ -14,7 +14,7 @@ import pytest
 from core.config import REPO_ROOT, Settings
 from core.schemas import ChatTurn
 from rag.components import build
-from rag.generators.base import ChatMessage
+from rag.generators.base import ChatMessage, ChatModel
 from rag.generators.chat import ChatGenerator
 from rag.pipeline import REFUSAL_TEXT, RagPipeline
 
@@ -173,9 +173,9 @@ class ScriptedGenerator:
         return len(text.split())
 
 
-def scripted_pipeline(default_pipeline: RagPipeline, reply: str | ScriptedGenerator) -> RagPipeline:
+def scripted_pipeline(default_pipeline: RagPipeline, reply: str | ChatModel) -> RagPipeline:
     """The default pipeline's parts, answering through a scripted LLM."""
-    model = reply if isinstance(reply, ScriptedGenerator) else ScriptedGenerator(reply)
+    model = ScriptedGenerator(reply) if isinstance(reply, str) else reply
     return RagPipeline(
         searcher=default_pipeline.searcher,
         selector=default_pipeline.selector,
@@ -285,3 +285,59 @@ def test_sources_come_before_the_first_token_and_cover_the_citations(default_pip
 def test_a_refusal_before_generating_announces_no_sources(default_pipeline: RagPipeline) -> None:
     kinds = [event.kind for event in default_pipeline.stream("What is the boiling point of mercury?")]
     assert "sources" not in kinds and kinds[-1] == "answer"
+
+
+# ---- Chinese questions: searched in English, answered in Chinese ----------------------------------
+
+
+class RoutingModel:
+    """A stand-in LLM that translates questions, answers from the evidence and translates answers back."""
+
+    name = "routing"
+
+    def __init__(self, translation: str) -> None:
+        self.translation = translation  # what it returns when asked for Chinese; {n} is the marker
+        self.systems: list[str] = []
+        self.n = 0
+
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int | None = None, stop: Any = None) -> Iterator[str]:
+        system, user = messages[0]["content"], messages[-1]["content"]
+        self.systems.append(system)
+        if "into English" in system:
+            yield GOLD["fact-001"]["question"]
+        elif "Simplified Chinese" in system:
+            yield self.translation.format(n=self.n)
+        else:
+            line = next(line for line in user.splitlines() if "Hangzhou" in line)
+            self.n = int(line[1 : line.index("]")])
+            yield f"The 2016 G20 Summit was held in Hangzhou [{self.n}]."
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+ZH_G20 = "2016年二十国集团峰会在哪个城市举行？"
+
+
+def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(default_pipeline: RagPipeline) -> None:
+    model = RoutingModel("2016年G20峰会在杭州举行 [1]。")
+    events = list(scripted_pipeline(default_pipeline, model).stream(ZH_G20))
+    answer = events[-1].answer
+    assert answer is not None and answer.answerable
+    assert answer.answer == "2016年G20峰会在杭州举行 [1]。"
+    assert answer.question_used == GOLD["fact-001"]["question"]
+    assert answer.citations[0].source == PDF and answer.citations[0].page == 5
+    assert "Hangzhou" in answer.citations[0].quote  # the quote stays verbatim, in the document's language
+    tokens = "".join(event.text for event in events if event.kind == "token")
+    assert tokens == answer.answer  # the English draft is not streamed to a Chinese reader
+
+
+def test_a_translation_that_loses_a_marker_or_a_number_is_not_used(default_pipeline: RagPipeline) -> None:
+    for broken in ("2016年G20峰会在杭州举行。", "2017年G20峰会在杭州举行 [1]。", "2016年二十国集团峰会在杭州举行 [1]。"):
+        answer = scripted_pipeline(default_pipeline, RoutingModel(broken)).answer(ZH_G20)
+        assert answer.answerable and "Hangzhou [1]" in answer.answer, broken
+
+
+def test_a_chinese_question_the_documents_do_not_answer_is_refused_in_chinese(default_pipeline: RagPipeline) -> None:
+    answer = default_pipeline.answer("水银的沸点是多少摄氏度？")
+    assert not answer.answerable and answer.answer == "文档中没有找到这个问题的答案。"

@@ -330,3 +330,104 @@ def test_delete_of_an_indexed_corpus_document_removes_its_file(admin: httpx.Clie
     assert (keyed_settings.corpus_dir / "manifest.yaml").is_file()
     assert CORPUS_DOC not in listed(admin)
     assert_error(admin.delete(f"/documents/{CORPUS_DOC}"), 404)
+
+
+# ---- 3: without admin keys, document changes are loopback-only and never cross-site ---------------------
+CROSS_SITE = [
+    {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    {"Origin": "https://evil.example"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost.evil.example"},
+    {"Origin": "null"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_cross_site_document_changes_are_refused_without_keys(
+    client: httpx.Client, open_settings: Settings, headers: dict[str, str]
+) -> None:
+    form = multipart(("forged-upload.txt", b"The zone was abolished yesterday, says a forged page."))
+    detail = assert_error(client.post("/documents", content=form, headers={**MULTIPART, **headers}), 403)
+    assert "cross-site" in detail["detail"].lower()
+    assert not (open_settings.uploads_dir / "forged-upload.txt").exists()
+    assert_error(client.delete(f"/documents/{CORPUS_DOC}", headers=headers), 403)
+    assert CORPUS_DOC in listed(client)
+
+
+def test_same_origin_document_changes_still_work_without_keys(open_server: ApiServer, client: httpx.Client) -> None:
+    own = {"Origin": open_server.url, "Sec-Fetch-Site": "same-origin"}
+    created = client.post("/documents", content=multipart(("same-origin.txt", b"A same-origin upload text.")),
+                          headers={**MULTIPART, **own})
+    assert created.status_code == 201, created.text
+    assert client.delete("/documents/same-origin.txt", headers=own).status_code == 200
+
+
+def test_without_keys_document_changes_are_loopback_only(open_settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    app = create_app(open_settings.model_copy(update={"api_keys": [], "admin_keys": []}))
+    remote = TestClient(app, client=("203.0.113.7", 50000))  # no lifespan: nothing is loaded
+    form = multipart(("remote-upload.txt", b"From another machine."))
+    response = remote.post("/documents", content=form, headers=MULTIPART)
+    assert response.status_code == 403 and "loopback" in response.json()["detail"]
+    assert remote.delete(f"/documents/{CORPUS_DOC}").status_code == 403
+    assert not (open_settings.uploads_dir / "remote-upload.txt").exists()
+
+
+# ---- 7: a document that repeats a question does not displace its answer ---------------------------------
+GOLD_FACTS = 20
+
+
+def _gold_facts() -> list[dict[str, Any]]:
+    import json
+
+    from core.config import REPO_ROOT
+
+    path = REPO_ROOT / "evals" / "datasets" / "zone_gold.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if row["type"] == "fact" and not row.get("history")][:GOLD_FACTS]
+
+
+def _restating_documents(folder: Path) -> list[Path]:
+    """An FAQ page whose headings and lines restate every gold question, and an SEO page stuffed
+    with each question's keywords."""
+    from core.text.terms import tokenize
+
+    faq = ["# Frequently asked questions about free trade zones", ""]
+    seo = ["# Free trade zone keywords", ""]
+    for row in _gold_facts():
+        question = row["question"]
+        faq += [f"## {question}", "", f"{question} Many readers ask: {question.rstrip('?').lower()}?", ""]
+        words = [word for word in tokenize(question) if len(word) > 3]
+        seo += [" ".join(words * 3) + ".", ""]
+    faq_path, seo_path = folder / "zone-faq.md", folder / "zone-keywords.txt"
+    faq_path.write_text("\n".join(faq), encoding="utf-8")
+    seo_path.write_text("\n".join(seo), encoding="utf-8")
+    return [faq_path, seo_path]
+
+
+@pytest.mark.slow  # 40 extractive answers over two indexes
+def test_documents_that_restate_questions_keep_the_gold_answers(
+    default_pipeline: Any, ingested_settings: Settings, tmp_path: Path
+) -> None:
+    from ingest.pipeline import Ingestor
+    from rag.components import build
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(ingested_settings.data_dir, data_dir)
+    settings = ingested_settings.model_copy(update={"data_dir": data_dir, "generator": "extractive"})
+    hostile = _restating_documents(tmp_path)
+    report = Ingestor(settings).run(prune=False, only=hostile)
+    assert not report.failed, report.failed
+    pipeline = build(settings).pipeline
+    hostile_names = {path.name for path in hostile}
+    changed = []
+    for row in _gold_facts():
+        clean = default_pipeline.answer(row["question"])
+        poisoned = pipeline.answer(row["question"])
+        cited = {citation.source for citation in poisoned.citations}
+        if (clean.answer, clean.answerable) != (poisoned.answer, poisoned.answerable) or cited & hostile_names:
+            changed.append(f"{row['id']}: {clean.answer[:80]!r} -> {poisoned.answer[:80]!r}")
+    assert not changed, "\n".join(changed)

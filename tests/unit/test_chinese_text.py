@@ -56,3 +56,51 @@ def test_a_chinese_question_is_not_penalised_by_english_evidence_for_its_languag
     assert lexical_overlap(question, english) == 1.0  # 2016 and g20: the terms English text can hold
     assert 0.0 < lexical_overlap(question, chinese) < 1.0  # Chinese text: its bigrams count too
     assert lexical_overlap(content_terms("峰会"), english) == 0.0
+
+
+class _Rewriter:
+    """A fake generator whose LLM replies with fixed text (None: there is no LLM)."""
+
+    name = "fake"
+    chat_model = None
+    support_judge = None
+
+    def __init__(self, reply: str | None) -> None:
+        self.reply = reply
+        self.calls = 0
+
+    def draft(self, question: str, evidence: object) -> object:
+        raise AssertionError("not used")
+
+    def rewrite(self, messages: object, *, max_tokens: int) -> str | None:
+        self.calls += 1
+        return self.reply
+
+
+def test_a_chinese_question_is_searched_in_english_only_when_the_translation_is_trustworthy() -> None:
+    from rag.language import question_in_english
+
+    question = "2016年G20峰会在哪个城市举行？"
+    good = _Rewriter("Which city hosted the 2016 G20 summit?")
+    assert question_in_english(question, good) == "Which city hosted the 2016 G20 summit?"  # type: ignore[arg-type]
+    for bad in (None, "", "2016年G20峰会在哪个城市举行？", "Which city hosted the summit?", "x " * 400):
+        assert question_in_english(question, _Rewriter(bad)) == question, bad  # type: ignore[arg-type]
+    english = _Rewriter("unused")
+    assert question_in_english("Which city hosted it?", english) == "Which city hosted it?"  # type: ignore[arg-type]
+    assert english.calls == 0  # English questions cost no LLM call
+
+
+def test_an_answer_translation_must_keep_markers_and_numbers() -> None:
+    from rag.language import answer_in
+
+    text = "The 2016 G20 Summit was held in Hangzhou [1]. It adopted 9 principles [2]."
+    good = "2016年G20峰会在杭州举行 [1]。峰会通过了9项原则 [2]。"
+    assert answer_in("zh", text, _Rewriter(good)) == good  # type: ignore[arg-type]
+    assert answer_in("en", text, _Rewriter(good)) is None  # type: ignore[arg-type]
+    for bad in (
+        None,
+        "The same in English [1] [2].",
+        "2016年G20峰会在杭州举行 [1]。峰会通过了原则。",
+        "2016年峰会在杭州 [1]。通过9项 [2]。",
+    ):
+        assert answer_in("zh", text, _Rewriter(bad)) is None, bad  # type: ignore[arg-type]

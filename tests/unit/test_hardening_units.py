@@ -143,3 +143,19 @@ def test_hidden_html_text_is_dropped(trick: str, tmp_path: Path) -> None:
     text = load_file(path, limits=IngestLimits()).text
     assert "Quillon" in text and "four hours" in text
     assert "Zanzibar" not in text
+
+
+# ---- 3: the UI's bind address is an explicit setting with a loopback default ------------------------
+def test_the_ui_binds_to_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.launcher import streamlit_command
+    from ui.settings import get_ui_settings
+
+    monkeypatch.delenv("ZONEQA_UI_ADDRESS", raising=False)
+    get_ui_settings.cache_clear()
+    command = streamlit_command(8501)
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    monkeypatch.setenv("ZONEQA_UI_ADDRESS", "0.0.0.0")
+    get_ui_settings.cache_clear()
+    command = streamlit_command(8501)
+    assert command[command.index("--server.address") + 1] == "0.0.0.0"
+    get_ui_settings.cache_clear()

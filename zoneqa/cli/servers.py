@@ -27,7 +27,11 @@ def serve(
 ) -> None:
     """Run the HTTP API (uvicorn)."""
     from api.server import run
+    from core.config import get_settings
 
+    console.print(f"ZoneQA API listening on http://{host}:{port}")
+    if host not in ("127.0.0.1", "localhost", "::1") and not get_settings().admin_keys:
+        console.print("[yellow]No admin keys (ZONEQA_ADMIN_KEYS): document changes are accepted from loopback only.[/]")
     run(host=host, port=port, workers=workers)
 
 
@@ -35,11 +39,14 @@ def serve(
 def ui(
     port: Annotated[int, typer.Option(help="TCP port of the web UI.")] = 8501,
     api_url: Annotated[str | None, typer.Option(help="API base URL (default: settings api_url).")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default: ZONEQA_UI_ADDRESS, 127.0.0.1).")
+    ] = None,
 ) -> None:
     """Run the Streamlit chat UI alone (it talks to a running API)."""
     from ui.launcher import run
 
-    run(port=port, api_url=api_url)
+    run(port=port, api_url=api_url, address=address)
 
 
 @app.command()
@@ -71,7 +78,8 @@ def up(
         time.sleep(1)
     if api.poll() is not None:
         fail(f"the API exited with code {api.returncode}")
-    ui_process = subprocess.Popen([*zoneqa, "ui", "--port", str(ui_port), "--api-url", api_url], env=env)
+    ui_command = [*zoneqa, "ui", "--port", str(ui_port), "--api-url", api_url, "--address", host]
+    ui_process = subprocess.Popen(ui_command, env=env)
     console.print(f"[bold green]ZoneQA is running[/]\n  API: {api_url}/docs\n  UI:  http://{host}:{ui_port}")
     try:
         while api.poll() is None and ui_process.poll() is None:
