@@ -117,7 +117,10 @@ def answers(
         bool, typer.Option(help="Keep the items already in <out>/per_question.jsonl and run only the rest.")
     ] = False,
     dataset: Annotated[
-        str, typer.Option(help="gold (zone_gold.jsonl), hard (zone_hard.jsonl) or zh (zone_zh.jsonl).")
+        str,
+        typer.Option(
+            help="gold (zone_gold.jsonl), hard (zone_hard.jsonl), zh (zone_zh.jsonl) or zh-twins (its English twins)."
+        ),
     ] = "gold",
     split: Annotated[str, typer.Option(help="all, dev (tune on it) or test (report on it).")] = "all",
 ) -> None:

@@ -91,7 +91,7 @@ def contains_evidence(text: str, evidence: str | None) -> bool:
     return normalize_for_match(evidence) in normalize_for_match(text)
 
 
-DATASETS = {"gold": GOLD_PATH, "hard": HARD_PATH, "zh": ZH_PATH}
+DATASETS = {"gold": GOLD_PATH, "hard": HARD_PATH, "zh": ZH_PATH, "zh-twins": ZH_PATH}
 SPLITS = ("all", "dev", "test")
 
 
@@ -105,12 +105,19 @@ def gold_items(dataset: str = "gold", split: str = "all") -> list[GoldItem]:
 
         gold_items("hard", "dev")      # the half to tune on
         gold_items("hard", "test")     # the half to report on
+        gold_items("zh-twins")         # the Chinese items' English twins, same facts
     """
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}: use {', '.join(DATASETS)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: use {', '.join(SPLITS)}")
     items = load_gold(DATASETS[dataset])
+    if dataset == "zh-twins":  # the same facts asked in English: the yardstick for the Chinese items
+        items = [
+            item.model_copy(update={"question": item.twin_question, "history": item.twin_history, "lang": "en"})
+            for item in items
+            if item.lang == "zh" and item.twin_question
+        ]
     if split != "all" and not any(item.split for item in items):
         raise ValueError(f"the {dataset} set has no dev/test halves: use --split all")
     zh_documents = {path.name for path in ZH_CORPUS_DIR.glob("*.txt")}
