@@ -146,7 +146,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         metrics=state.metrics,
-        limits=BodyLimits(settings.api.max_body_bytes, settings.api.max_upload_bytes, settings.api.max_headers),
+        limits=BodyLimits(
+            settings.api.max_body_bytes,
+            settings.api.max_upload_bytes,
+            settings.api.max_headers,
+            settings.api.max_header_bytes,
+        ),
         gate=AuthGate(state.keys, RateLimiter(settings.api.auth_failures_per_minute)),
     )
     # Outside it: a Bearer token counts as X-API-Key everywhere, and /v1 errors get OpenAI's `error` object.

@@ -34,10 +34,9 @@ from starlette.types import Receive, Scope, Send
 
 from api.bearer import bearer_token
 from api.deps import UNAUTHORIZED_DETAIL, AppState, identify
-from api.models import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K, SearchHit
+from api.models import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K, SearchHit, document_info
 from api.security import RateLimiter
 from api.services.answer_text import answer_with_sources
-from api.services.feedback import utc_iso
 from api.services.gate import GenerationGate
 from api.services.pipeline import PipelineHolder
 from core.config import GENERATORS, Settings
@@ -181,20 +180,7 @@ class ZoneQATools:
         with _as_tool_errors():
             parts = self._parts(sources)
             hits = self._guarded(lambda: parts.searcher.search(query, top_k=top_k, sources=sources))
-        return SearchDocumentsResult(
-            results=[
-                SearchHit(
-                    chunk_id=hit.chunk.chunk_id,
-                    source=hit.chunk.source,
-                    title=hit.chunk.title,
-                    page=hit.chunk.page,
-                    section=hit.chunk.section,
-                    text=hit.chunk.text,
-                    score=round(float(hit.score), 6),
-                )
-                for hit in hits
-            ]
-        )
+        return SearchDocumentsResult(results=[SearchHit.of(hit) for hit in hits])
 
     def ask(
         self,
@@ -224,18 +210,7 @@ class ZoneQATools:
     def list_documents(self) -> DocumentsResult:
         with _as_tool_errors():
             records = self._guarded(lambda: self.holder.parts().catalog.documents())
-        return DocumentsResult(
-            documents=[
-                DocumentInfo(
-                    source=record.source,
-                    title=record.title,
-                    pages=record.pages,
-                    chunks=record.chunks,
-                    ingested_at=utc_iso(record.ingested_at),
-                )
-                for record in records
-            ]
-        )
+        return DocumentsResult(documents=[document_info(record) for record in records])
 
 
 @contextlib.contextmanager
@@ -300,6 +275,8 @@ def stdio_server(settings: Settings) -> MCPServer:
     def warm_up() -> None:
         try:
             holder.get().warm_up()
+            if holder.parts().catalog.chunk_count() == 0:
+                logger.warning("the index in %s is empty: run `zoneqa ingest` first", settings.data_dir)
         except ZoneQAError as exc:  # the tools report it when called
             logger.warning("ZoneQA is not ready: %s", exc)
 

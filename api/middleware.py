@@ -54,6 +54,7 @@ class BodyLimits:
     json_bytes: int
     upload_bytes: int
     max_headers: int = 100
+    max_header_bytes: int = 16 * 1024
 
     def is_upload(self, method: str, path: str) -> bool:
         return (method, path.rstrip("/") or "/") in UPLOAD_ROUTES
@@ -164,6 +165,13 @@ class RequestContextMiddleware:
                 detail = f"Too many request headers ({len(scope['headers'])}; the limit is {self.limits.max_headers})."
                 await send_json_error(send_with_id, scope, 431, detail)
                 return
+            # h11 bounds headers that arrive in pieces; these arrived whole, in one read.
+            header_bytes = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if header_bytes > self.limits.max_header_bytes:
+                limit_text = describe_bytes(self.limits.max_header_bytes)
+                detail = f"The request headers are larger than the limit of {limit_text}."
+                await send_json_error(send_with_id, scope, 431, detail)
+                return
             declared = headers.get("content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 if declared.isdigit():
@@ -192,7 +200,9 @@ class RequestContextMiddleware:
             logger.info("client went away during %s %s (request %s)", scope["method"], scope["path"], request_id)
         except Exception:
             # Never a stack trace to the client: log it here, with the id the client can quote.
-            logger.exception("unhandled error in %s %s (request %s)", scope["method"], scope["path"], request_id)
+            client_id = scope["state"].get("client_request_id", "-")
+            where = f"{scope['method']} {scope['path']}"
+            logger.exception("unhandled error in %s (request %s, client id %s)", where, request_id, client_id)
             if not response_started:
                 await send_json_error(send_with_id, scope, 500, "internal error")
         finally:

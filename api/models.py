@@ -13,7 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from api.services.feedback import utc_iso
 from core.schemas import Answer, ChatTurn, Citation, DocumentInfo, UploadedDocument
+from index.store import DocumentRecord
+from rag.retriever import RetrievedChunk
 
 __all__ = [
     "Answer",
@@ -129,6 +132,31 @@ class SearchHit(BaseModel):
     section: str | None = None
     text: str
     score: float = Field(..., description="Fused retrieval score (higher is better; not a probability).")
+
+    @classmethod
+    def of(cls, hit: RetrievedChunk) -> SearchHit:
+        """The wire form of a retrieval hit (``/search`` and the MCP ``search_documents`` tool)."""
+        chunk = hit.chunk
+        return cls(
+            chunk_id=chunk.chunk_id,
+            source=chunk.source,
+            title=chunk.title,
+            page=chunk.page,
+            section=chunk.section,
+            text=chunk.text,
+            score=round(float(hit.score), 6),
+        )
+
+
+def document_info(record: DocumentRecord) -> DocumentInfo:
+    """The wire form of an indexed document (``GET /documents`` and the MCP ``list_documents`` tool)."""
+    return DocumentInfo(
+        source=record.source,
+        title=record.title,
+        pages=record.pages,
+        chunks=record.chunks,
+        ingested_at=utc_iso(record.ingested_at),
+    )
 
 
 class SearchResponse(BaseModel):

@@ -25,15 +25,26 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from core.config import Settings
+from core.config import IngestLimits, Settings
 from core.documents import Chunk, LoadedDocument
 from core.errors import LoaderError
 from index.bm25 import refresh_from_store
 from index.embedders import Embedder, get_embedder
 from index.store import ChromaStore, DocumentRecord
 from ingest.chunker import StructuredChunker, TokenCounter
+from ingest.manifest import ManifestEntry
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed"]
+
+
+class FileLoader(Protocol):
+    """``ingest.loaders.load_file``'s signature: a path in, a LoadedDocument (or LoaderError) out."""
+
+    def __call__(
+        self, path: Path, *, limits: IngestLimits, manifest: dict[str, ManifestEntry] | None = None
+    ) -> LoadedDocument: ...
+
+
 MANIFEST_NAMES = {"manifest.yaml", "manifest.yml", "manifest.json"}
 
 
@@ -127,12 +138,16 @@ class Ingestor:
         store: ChromaStore | None = None,
         embedder: Embedder | None = None,
         progress: PhaseProgress | None = None,
+        loader: FileLoader | None = None,
     ) -> None:
         self.settings = settings
         self.store = store or ChromaStore.from_settings(settings)
         self._embedder = embedder
         self._chunker: StructuredChunker | None = None
         self.progress = progress
+        # How a file becomes a LoadedDocument: ``load_file`` in this process by default; the API
+        # passes an ``ingest.isolation.IsolatedLoader`` (a killable worker process, time-limited).
+        self.loader = loader
 
     # ---- lazily built heavy parts ----------------------------------------------------------
     @property
@@ -235,7 +250,8 @@ class Ingestor:
                 try:
                     if path.parent not in manifests:
                         manifests[path.parent] = load_manifest(path.parent)
-                    doc = load_file(path, limits=self.settings.limits, manifest=manifests[path.parent])
+                    load = self.loader or load_file
+                    doc = load(path, limits=self.settings.limits, manifest=manifests[path.parent])
                     doc.sha256 = digest
                     documents.append(doc)
                 except LoaderError as exc:

@@ -166,3 +166,22 @@ def artifacts_dir() -> Path:
     """Git-ignored folder for test artifacts (screenshots, reports)."""
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     return ARTIFACTS_DIR
+
+
+# ---- a keyed API server, shared by the clients that must go through keys and rate limits ------------
+# (the openai SDK in integration/test_openai_compat.py, the MCP client over HTTP in integration/test_mcp.py)
+READ_KEY = "ecosystem-read-key"
+LIMITED_KEY = "ecosystem-limited-key"
+KEYED_RATE_LIMIT_PER_MINUTE = 60
+
+
+@pytest.fixture(scope="session")
+def keyed_api_server(ingested_settings: Settings) -> Iterator[ApiServer]:
+    env = settings_env(ingested_settings.model_copy(update={"generator": "extractive"}))
+    env.update(
+        ZONEQA_API_KEYS=f"{READ_KEY},{LIMITED_KEY}",
+        ZONEQA_ADMIN_KEYS="",
+        ZONEQA_API__RATE_LIMIT_PER_MINUTE=str(KEYED_RATE_LIMIT_PER_MINUTE),
+    )
+    with ApiServer(env) as running:
+        yield running

@@ -10,8 +10,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import AdminDep, KeyDep, StateDep
 from api.errors import FORBIDDEN, INVALID, READ_ERRORS, TOO_LARGE, error_doc
-from api.models import DeletedDocument, DocumentInfo, DocumentList, UploadedDocument
-from api.services.feedback import utc_iso
+from api.models import DeletedDocument, DocumentList, UploadedDocument, document_info
 from core.errors import RejectionReason, UploadRejectedError
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -24,18 +23,7 @@ _MAX_PARTS = 2
 
 @router.get("", response_model=DocumentList, summary="List the indexed documents", responses=READ_ERRORS)
 def list_documents(caller: KeyDep, state: StateDep) -> DocumentList:
-    return DocumentList(
-        documents=[
-            DocumentInfo(
-                source=record.source,
-                title=record.title,
-                pages=record.pages,
-                chunks=record.chunks,
-                ingested_at=utc_iso(record.ingested_at),
-            )
-            for record in state.documents.list()
-        ]
-    )
+    return DocumentList(documents=[document_info(record) for record in state.documents.list()])
 
 
 @router.post(

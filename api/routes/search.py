@@ -27,17 +27,4 @@ def search(
     hits = guarded(
         state.pipelines, lambda: pipeline.searcher.search(body.query, top_k=body.top_k, sources=body.sources)
     )
-    return SearchResponse(
-        results=[
-            SearchHit(
-                chunk_id=hit.chunk.chunk_id,
-                source=hit.chunk.source,
-                title=hit.chunk.title,
-                page=hit.chunk.page,
-                section=hit.chunk.section,
-                text=hit.chunk.text,
-                score=round(float(hit.score), 6),
-            )
-            for hit in hits
-        ]
-    )
+    return SearchResponse(results=[SearchHit.of(hit) for hit in hits])

@@ -16,11 +16,13 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from api.middleware import describe_bytes
 from api.services.filenames import name_skeleton, sanitise_filename
 from api.services.pipeline import PipelineHolder
 from core.config import Settings
 from core.errors import RejectionReason, UploadRejectedError
 from index.store import DocumentRecord
+from ingest.isolation import IsolatedLoader
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.manifest import MANIFEST_FILENAME
 from ingest.pipeline import Ingestor, ingest_lock
@@ -46,10 +48,13 @@ class DocumentService:
         self.holder = holder
         # One document change at a time in this process (the ingest file lock covers other processes).
         self._lock = threading.Lock()
+        # Uploads are parsed in a worker process with a time limit: a hostile file can neither hold
+        # the GIL (searches stay fast) nor run on after its limit (the worker is killed).
+        self.loader = IsolatedLoader(settings.limits.max_parse_seconds)
 
     def _ingestor(self) -> Ingestor:
         parts = self.holder.parts()
-        return Ingestor(self.settings, store=parts.store, embedder=parts.embedder)
+        return Ingestor(self.settings, store=parts.store, embedder=parts.embedder, loader=self.loader)
 
     def list(self) -> list[DocumentRecord]:
         return self.holder.parts().catalog.documents()
@@ -130,7 +135,7 @@ class DocumentService:
                     written += len(chunk)
                     if written > limit:
                         raise UploadRejectedError(
-                            RejectionReason.TOO_LARGE, f"The file is larger than the limit of {limit} bytes."
+                            RejectionReason.TOO_LARGE, f"The file is larger than the limit of {describe_bytes(limit)}."
                         )
                     handle.write(chunk)
             if written == 0:

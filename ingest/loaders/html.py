@@ -102,12 +102,13 @@ def _drop_hidden(soup: object) -> bool:
     for tag in soup.find_all(True):
         if not isinstance(tag, Tag) or tag.attrs is None:
             continue
-        classes = tag.get("class") or []
+        raw_classes = tag.get("class")
+        classes = {str(name) for name in raw_classes} if isinstance(raw_classes, list) else {str(raw_classes or "")}
         if (
             tag.has_attr("hidden")
             or str(tag.get("aria-hidden", "")).lower() == "true"
             or _HIDING_STYLE.search(str(tag.get("style", "")))
-            or (hidden_classes and hidden_classes & set(classes if isinstance(classes, list) else [classes]))
+            or (hidden_classes and hidden_classes & classes)
         ):
             doomed.append(tag)
     for tag in doomed:

@@ -262,7 +262,8 @@ def test_every_refusal_says_why(default_pipeline: RagPipeline) -> None:
     answered = default_pipeline.answer(question)
     assert answered.answerable and answered.refusal_reason is None
     assert default_pipeline.answer("What is the boiling point of mercury?").refusal_reason == "no_relevant_passage"
-    unknown = default_pipeline.answer("When did the Jebel Ali Free Zone adopt its negative list for foreign investment?")
+    jebel_ali = "When did the Jebel Ali Free Zone adopt its negative list for foreign investment?"
+    unknown = default_pipeline.answer(jebel_ali)
     assert not unknown.answerable and unknown.refusal_reason == "unknown_name"
     declined = scripted_pipeline(default_pipeline, "NOT_IN_DOCUMENTS").answer(question)
     assert declined.refusal_reason == "model_declined"
@@ -296,7 +297,7 @@ class RoutingModel:
     name = "routing"
 
     def __init__(self, translation: str) -> None:
-        self.translation = translation  # what it returns when asked for Chinese; {n} is the marker
+        self.translation = translation  # what it returns when asked for Chinese
         self.systems: list[str] = []
         self.n = 0
 
@@ -306,7 +307,7 @@ class RoutingModel:
         if "into English" in system:
             yield GOLD["fact-001"]["question"]
         elif "Simplified Chinese" in system:
-            yield self.translation.format(n=self.n)
+            yield self.translation
         else:
             line = next(line for line in user.splitlines() if "Hangzhou" in line)
             self.n = int(line[1 : line.index("]")])
@@ -320,11 +321,11 @@ ZH_G20 = "2016年二十国集团峰会在哪个城市举行？"
 
 
 def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(default_pipeline: RagPipeline) -> None:
-    model = RoutingModel("2016年G20峰会在杭州举行 [1]。")
+    model = RoutingModel("2016年G20峰会在杭州举行。")
     events = list(scripted_pipeline(default_pipeline, model).stream(ZH_G20))
     answer = events[-1].answer
     assert answer is not None and answer.answerable
-    assert answer.answer == "2016年G20峰会在杭州举行 [1]。"
+    assert answer.answer == "2016年G20峰会在杭州举行 [1]。"  # the sentence's marker put back after translating
     assert answer.question_used == GOLD["fact-001"]["question"]
     assert answer.citations[0].source == PDF and answer.citations[0].page == 5
     assert "Hangzhou" in answer.citations[0].quote  # the quote stays verbatim, in the document's language
@@ -332,8 +333,8 @@ def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(defau
     assert tokens == answer.answer  # the English draft is not streamed to a Chinese reader
 
 
-def test_a_translation_that_loses_a_marker_or_a_number_is_not_used(default_pipeline: RagPipeline) -> None:
-    for broken in ("2016年G20峰会在杭州举行。", "2017年G20峰会在杭州举行 [1]。", "2016年二十国集团峰会在杭州举行 [1]。"):
+def test_a_translation_that_changes_a_number_is_not_used(default_pipeline: RagPipeline) -> None:
+    for broken in ("2017年G20峰会在杭州举行。", "2016年二十国集团峰会在杭州举行。", "The summit was in Hangzhou."):
         answer = scripted_pipeline(default_pipeline, RoutingModel(broken)).answer(ZH_G20)
         assert answer.answerable and "Hangzhou [1]" in answer.answer, broken
 

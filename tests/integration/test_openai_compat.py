@@ -20,7 +20,7 @@ from openai import OpenAI
 
 from api.testing import ApiServer
 from rag.pipeline import REFUSAL_TEXT
-from tests.integration.conftest import KEYED_RATE_LIMIT_PER_MINUTE, LIMITED_KEY, READ_KEY
+from tests.conftest import KEYED_RATE_LIMIT_PER_MINUTE, LIMITED_KEY, READ_KEY
 
 QUESTION = "Which city hosted the 2016 G20 summit that adopted the G20 Global Investment Principles?"
 OFF_CORPUS = "What is the boiling point of liquid nitrogen?"
@@ -212,6 +212,19 @@ def test_rate_limit_is_the_sdk_rate_limit_error(keyed_api_server: ApiServer) -> 
                 limited.models.list()
         assert int(refused.value.response.headers["Retry-After"]) >= 1
         assert refused.value.body["code"] == "rate_limit_exceeded"
+
+
+def test_openapi_page_shows_the_v1_routes(api_server: ApiServer) -> None:
+    spec = httpx.get(f"{api_server.url}/openapi.json", timeout=TIMEOUT).json()
+    chat = spec["paths"]["/v1/chat/completions"]["post"]
+    assert {"/v1/models", "/v1/models/{model}"} <= set(spec["paths"]) and chat["tags"] == ["openai"]
+    content = chat["responses"]["200"]["content"]
+    assert content["application/json"]["example"]["choices"][0]["message"]["citations"]
+    assert "data: [DONE]" in content["text/event-stream"]["example"]
+    assert {"400", "401", "404", "413", "422", "429"} <= set(chat["responses"])
+    request_schema = spec["components"]["schemas"]["ChatCompletionRequest"]
+    assert request_schema["examples"][0]["model"] == "zoneqa"
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
 
 
 def test_stream_chunks_are_openai_sse(api_server: ApiServer) -> None:

@@ -90,17 +90,30 @@ def test_a_chinese_question_is_searched_in_english_only_when_the_translation_is_
     assert english.calls == 0  # English questions cost no LLM call
 
 
-def test_an_answer_translation_must_keep_markers_and_numbers() -> None:
+class _Sequence(_Rewriter):
+    """Replies with the next of its texts on each call."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__(None)
+        self.replies = list(replies)
+
+    def rewrite(self, messages: object, *, max_tokens: int) -> str | None:
+        self.calls += 1
+        return self.replies.pop(0)
+
+
+def test_an_answer_is_translated_sentence_by_sentence_and_keeps_its_markers_and_numbers() -> None:
     from rag.language import answer_in
 
-    text = "The 2016 G20 Summit was held in Hangzhou [1]. It adopted 9 principles [2]."
-    good = "2016年G20峰会在杭州举行 [1]。峰会通过了9项原则 [2]。"
-    assert answer_in("zh", text, _Rewriter(good)) == good  # type: ignore[arg-type]
-    assert answer_in("en", text, _Rewriter(good)) is None  # type: ignore[arg-type]
-    for bad in (
-        None,
-        "The same in English [1] [2].",
-        "2016年G20峰会在杭州举行 [1]。峰会通过了原则。",
-        "2016年峰会在杭州 [1]。通过9项 [2]。",
-    ):
-        assert answer_in("zh", text, _Rewriter(bad)) is None, bad  # type: ignore[arg-type]
+    text = "The 2016 G20 Summit was held in Hangzhou [1]. It adopted 9 principles [2][3]."
+    good = _Sequence("2016年G20峰会在杭州举行。", "峰会通过了9项原则")
+    assert answer_in("zh", text, good) == "2016年G20峰会在杭州举行 [1]。峰会通过了9项原则 [2][3]。"  # type: ignore[arg-type]
+    assert good.calls == 2
+    assert answer_in("en", text, _Sequence()) is None  # type: ignore[arg-type]
+    broken = (
+        ("2016年G20峰会在杭州举行。", "The summit adopted 9 principles."),  # not Chinese
+        ("2016年G20峰会在杭州举行。", "峰会通过了若干原则。"),  # a number lost
+        ("2016年二十国集团峰会在杭州举行。", "峰会通过了9项原则。"),  # "G20" lost its number
+    )
+    for replies in broken:
+        assert answer_in("zh", text, _Sequence(*replies)) is None, replies  # type: ignore[arg-type]

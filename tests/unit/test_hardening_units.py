@@ -32,9 +32,7 @@ def wordpiece_like_counter() -> TokenCounter:
 
 
 def _doc(text: str, kind: str = "paragraph") -> LoadedDocument:
-    return LoadedDocument(
-        source="long.md", title="Long", text=text, blocks=[Block(kind=kind, start=0, end=len(text))]
-    )
+    return LoadedDocument(source="long.md", title="Long", text=text, blocks=[Block(kind=kind, start=0, end=len(text))])
 
 
 # ---- 6: chunks have a character cap as well as a token cap -------------------------------------------
@@ -60,8 +58,11 @@ def test_the_character_cap_is_a_setting() -> None:
 
 
 # ---- 5: hidden text is dropped at load time ---------------------------------------------------------
-def raw_pdf(contents: list[bytes], *, pages: int | None = None) -> bytes:
-    """A minimal PDF: one page per content stream, or ``pages`` pages all sharing ``contents[0]``."""
+def raw_pdf(contents: list[bytes], *, pages: int | None = None, compress: bool = False) -> bytes:
+    """A minimal PDF: one page per content stream, or ``pages`` pages all sharing ``contents[0]``
+    (deflated with ``compress``: 8 MB of repeated operators become a few KB)."""
+    import zlib
+
     count = pages or len(contents)
     streams = contents if pages is None else contents[:1]
     first_stream = 3 + count + 1
@@ -75,7 +76,11 @@ def raw_pdf(contents: list[bytes], *, pages: int | None = None) -> bytes:
         )
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for body in streams:
-        objects.append(b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream")
+        if compress:
+            body = zlib.compress(body, 9)
+            objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream")
+        else:
+            objects.append(b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream")
     out = b"%PDF-1.4\n"
     offsets = []
     for number, content in enumerate(objects, start=1):
@@ -159,3 +164,59 @@ def test_the_ui_binds_to_loopback_by_default(monkeypatch: pytest.MonkeyPatch) ->
     command = streamlit_command(8501)
     assert command[command.index("--server.address") + 1] == "0.0.0.0"
     get_ui_settings.cache_clear()
+
+
+# ---- 7: a sentence that merely restates the question is not evidence ---------------------------------
+@pytest.mark.parametrize(
+    ("text", "restates"),
+    [
+        ("What is a bonded warehouse?", True),
+        ("## What is a bonded warehouse?", True),
+        ("Bonded warehouse: what is a bonded warehouse.", True),
+        ("Bonded warehouse bonded warehouse bonded warehouse explained, bonded warehouse meaning.", True),
+        ("A bonded warehouse is a building where imported goods are stored before customs duty is paid.", False),
+        ("It was founded in 1987.", False),
+    ],
+)
+def test_restatements_of_the_question_are_recognised(text: str, restates: bool) -> None:
+    from core.text.terms import content_terms
+    from rag.evidence import restates_question
+
+    assert restates_question(content_terms("What is a bonded warehouse?"), text) is restates
+
+
+# ---- 4: limits on decompressed PDF content and on parse time ---------------------------------------------
+NOOP_TEXT = b"BT /F1 12 Tf 72 720 Td (The Quillon free zone opened in 1987.) Tj ET\n"
+
+
+def test_pdf_content_is_limited_per_page_and_per_file(tmp_path: Path) -> None:
+    from core.errors import LoaderError
+
+    big_page = tmp_path / "big-page.pdf"
+    big_page.write_bytes(raw_pdf([NOOP_TEXT + b"q Q " * (2 * 1024 * 1024 // 4)], compress=True))
+    with pytest.raises(LoaderError, match="decompressed content"):
+        load_file(big_page, limits=IngestLimits())
+    shared = tmp_path / "shared.pdf"  # three pages share one 600 KB stream: 1.8 MB parsed in all
+    shared.write_bytes(raw_pdf([NOOP_TEXT + b"q Q " * (600 * 1024 // 4)], pages=3, compress=True))
+    with pytest.raises(LoaderError, match="MAX_PDF_STREAM_BYTES"):
+        load_file(shared, limits=IngestLimits(max_pdf_stream_bytes=1024 * 1024))
+
+
+def test_the_isolated_loader_stops_a_slow_file_and_recovers(tmp_path: Path) -> None:
+    from core.errors import LoaderError
+    from ingest.isolation import IsolatedLoader
+
+    slow = tmp_path / "slow.pdf"
+    slow.write_bytes(raw_pdf([NOOP_TEXT + b"q Q " * (900 * 1024 // 4)], pages=10, compress=True))
+    fine = tmp_path / "fine.txt"
+    fine.write_text("The Quillon free zone handles bonded goods for the estuary.\n", encoding="utf-8")
+    loader = IsolatedLoader(max_parse_seconds=1.0)
+    try:
+        with pytest.raises(LoaderError, match="longer than 1 s"):
+            loader(slow, limits=IngestLimits())
+        assert "Quillon" in loader(fine, limits=IngestLimits()).text  # a fresh worker
+        with pytest.raises(LoaderError, match="empty"):
+            (tmp_path / "empty.txt").write_bytes(b"")
+            loader(tmp_path / "empty.txt", limits=IngestLimits())
+    finally:
+        loader.stop()
