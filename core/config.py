@@ -53,6 +53,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
 }
 
 
+#: Characters per chunk at most: above every chunk of ordinary prose or tables (the default corpus's
+#: longest is 1,718), so only a pathological text (a 1 MB line without spaces) is cut by it.
+CHUNK_MAX_CHARS = 2000
+
 #: Embedding defaults, shared by the settings and the embedders' constructors.
 EMBED_BATCH_SIZE = 16
 EMBED_MAX_SEQ_TOKENS = 256
@@ -101,7 +105,10 @@ class ChunkingSettings(BaseModel):
     chunk_tokens: int = Field(250, ge=32, le=512, description="Token budget per chunk (embedding tokenizer).")
     overlap_tokens: int = Field(40, ge=0, le=200, description="Tokens of the previous chunk repeated at the start.")
     max_chars: int = Field(
-        2000, ge=200, le=20_000, description="Character cap per chunk (a long run without spaces is cut here)."
+        CHUNK_MAX_CHARS,
+        ge=200,
+        le=20_000,
+        description="Character cap per chunk (a long run without spaces is cut here).",
     )
 
     @field_validator("overlap_tokens")

@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from core.config import IngestLimits, Settings
+from core.config import CHUNK_MAX_CHARS, IngestLimits, Settings
 from core.documents import Chunk, LoadedDocument
 from core.errors import LoaderError
 from index.bm25 import refresh_from_store
@@ -171,10 +171,10 @@ class Ingestor:
     def chunking_signature(self) -> str:
         """Changes when chunks would come out differently, forcing a re-ingest of every file."""
         chunking = self.settings.chunking
-        return (
-            f"{self.settings.embedding.identity}|{chunking.chunk_tokens}|{chunking.overlap_tokens}"
-            f"|{chunking.max_chars}|v4"
-        )
+        # The default character cap cuts no chunk an index built before it holds (ordinary text stays
+        # far below it), so it keeps the old signature and upgrades cost no re-embedding.
+        cap = "" if chunking.max_chars == CHUNK_MAX_CHARS else f"|{chunking.max_chars}"
+        return f"{self.settings.embedding.identity}|{chunking.chunk_tokens}|{chunking.overlap_tokens}{cap}|v3"
 
     # ---- the run -----------------------------------------------------------------------------
     def scan(self) -> dict[str, Path]:

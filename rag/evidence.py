@@ -89,6 +89,8 @@ def lexical_overlap(query_tokens: Sequence[str], text_tokens: Sequence[str]) -> 
 _STUFFED_QUESTION_SHARE = 0.6
 _STUFFED_MAX_DIVERSITY = 0.6
 _STUFFED_MIN_TERMS = 6
+#: Text this repetitive is keyword stuffing whatever it repeats (prose and table rows measure 0.7-1).
+_REPETITIVE_MAX_DIVERSITY = 0.4
 
 
 def restates_question(query_tokens: Sequence[str], text: str) -> bool:
@@ -96,7 +98,8 @@ def restates_question(query_tokens: Sequence[str], text: str) -> bool:
 
     * it is itself a question (a heading or FAQ line like "What is a bonded warehouse?");
     * it adds no content word the question does not have;
-    * it is keyword stuffing: most of its words are the question's, repeated.
+    * it is keyword stuffing: most of its words are the question's, repeated, or any words repeated
+      over and over.
 
     An answer always says something the question does not ("... opened in 1987").
     """
@@ -113,6 +116,8 @@ def restates_question(query_tokens: Sequence[str], text: str) -> bool:
         share = sum(term in wanted for term in terms) / len(terms)
         diversity = len(set(terms)) / len(terms)
         if share >= _STUFFED_QUESTION_SHARE and diversity <= _STUFFED_MAX_DIVERSITY:
+            return True
+        if diversity <= _REPETITIVE_MAX_DIVERSITY:
             return True
     return False
 
@@ -174,6 +179,12 @@ class EvidenceSelector:
         self.settings = settings
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+
+    def only_restates(self, question: str, chunk: Chunk) -> bool:
+        """Whether every quotable unit of the chunk merely restates the question (an FAQ page, keyword stuffing)."""
+        query_tokens = content_terms(question)
+        units = evidence_units(chunk, self.settings.min_sentence_chars)
+        return bool(units) and all(restates_question(query_tokens, chunk.text[a:b]) for a, b, _ in units)
 
     def select(self, question: str, hits: Sequence[RetrievedChunk], max_items: int | None = None) -> list[Evidence]:
         max_items = max_items or self.settings.max_sentences

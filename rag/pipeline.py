@@ -126,7 +126,7 @@ class RagPipeline:
         translate = language != "en" and language_of(question_used) == "en"
         clock.lap("condense")
 
-        hits = self.searcher.search(question_used, top_k=top_k, sources=sources)
+        hits = self._search(question_used, top_k, sources)
         clock.lap("retrieve")
         evidence = self.selector.select(question_used, hits)
         clock.lap("select")
@@ -188,6 +188,20 @@ class RagPipeline:
                 model=self.model_name,
                 prompt_tokens=prompt_tokens,
             ),
+        )
+
+    def _search(self, question: str, top_k: int | None, sources: Sequence[str] | None) -> list[RetrievedChunk]:
+        """The top passages, leaving out those that only restate the question.
+
+        A page that repeats the question (an FAQ heading, keyword stuffing) ranks high and answers
+        nothing; it must not push the passage that does answer out of the top k. Only when one shows
+        up is the search run again without such chunks, so ordinary questions cost one search.
+        """
+        hits = self.searcher.search(question, top_k=top_k, sources=sources)
+        if not any(self.selector.only_restates(question, hit.chunk) for hit in hits):
+            return hits
+        return self.searcher.search(
+            question, top_k=top_k, sources=sources, exclude=lambda chunk: self.selector.only_restates(question, chunk)
         )
 
     def unknown_names(self, question: str) -> list[str]:

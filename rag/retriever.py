@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -170,7 +170,10 @@ class HybridSearcher:
         fusion: Fusion | None = None,
         mode: Literal["hybrid", "bm25", "dense"] = "hybrid",
         merge_neighbours: bool = True,
+        exclude: Callable[[Chunk], bool] | None = None,
     ) -> list[RetrievedChunk]:
+        """The best ``top_k`` passages; chunks for which ``exclude`` is true are dropped from both
+        candidate lists before fusion, so they neither take places nor skew the score normalisation."""
         if not query.strip():
             return []
         top_k = top_k or self.settings.top_k
@@ -188,6 +191,13 @@ class HybridSearcher:
             for hit in self.store.query(vector, candidates, sources):
                 dense_hits[hit.chunk.chunk_id] = (hit.chunk, hit.score)
 
+        if exclude is not None:
+            lexical_only = [cid for cid, _ in bm25_hits if cid not in dense_hits]
+            known = {cid: chunk for cid, (chunk, _score) in dense_hits.items()}
+            known.update({chunk.chunk_id: chunk for chunk in self.store.get_chunks(lexical_only)})
+            dropped = {cid for cid, chunk in known.items() if exclude(chunk)}
+            bm25_hits = [(cid, score) for cid, score in bm25_hits if cid not in dropped]
+            dense_hits = {cid: hit for cid, hit in dense_hits.items() if cid not in dropped}
         bm25_scores = dict(bm25_hits)
         dense_scores = {chunk_id: score for chunk_id, (_chunk, score) in dense_hits.items()}
         if mode == "bm25":

@@ -449,9 +449,9 @@ def test_documents_that_restate_questions_keep_the_gold_answers(
             changed.append(f"{row['id']}: {clean.answer[:80]!r} -> {poisoned.answer[:80]!r}")
     # The evidence guarantee: a restatement is never quoted as the answer.
     assert not quoted_hostile, "\n".join(quoted_hostile)
-    # Retrieval is not changed by this fix: a restating chunk still takes one of the top-k slots,
-    # which can push the gold passage out (fact-018 with the default top_k of 5; SECURITY.md).
-    assert len(changed) <= GOLD_FACTS // 20, "\n".join(changed)
+    # Nor do restating pages crowd the answering passage out of the top k (fact-018 did, before the
+    # search was widened by the places they take).
+    assert not changed, "\n".join(changed)
 
 
 # ---- 11: header limits and slow-client timeouts --------------------------------------------------------

