@@ -133,6 +133,7 @@ def scifact_ndcg(settings: Settings, names: dict[str, str], query_limit: int | N
     from evals.datasets import load_scifact
     from evals.retrieval import compute_metrics, documents_from_chunks
     from rag.components import build
+    from rag.retriever import SearchMode
 
     scifact = load_scifact()
     indexed = set(names.values())
@@ -144,10 +145,11 @@ def scifact_ndcg(settings: Settings, names: dict[str, str], query_limit: int | N
     queries = [(qid, text) for qid, text in scifact.queries.items() if qid in qrels][:query_limit]
     searcher = build(settings).searcher
     scores: dict[str, float] = {}
-    for mode in ("dense", "hybrid"):
+    modes: tuple[SearchMode, ...] = ("dense", "hybrid")
+    for mode in modes:
         rankings = {}
         for qid, text in queries:
-            hits = searcher.search(text, top_k=NDCG_DEPTH, mode=mode, merge_neighbours=False)  # type: ignore[arg-type]
+            hits = searcher.search(text, top_k=NDCG_DEPTH, mode=mode, merge_neighbours=False)
             rankings[qid] = documents_from_chunks(names.get(h.chunk.source, h.chunk.source) for h in hits)
         means, _ = compute_metrics({qid: qrels[qid] for qid, _ in queries}, rankings)
         scores[mode] = round(means["ndcg@10"], 4)

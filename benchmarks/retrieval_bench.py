@@ -30,8 +30,9 @@ from benchmarks.options import BenchOptions
 from core.config import Settings
 from core.documents import Chunk
 from index.store import release_embedded_chroma
+from rag.retriever import SearchMode
 
-MODES = ("bm25", "dense", "hybrid")
+MODES: tuple[SearchMode, ...] = ("bm25", "dense", "hybrid")
 CHROMA_START_SECONDS = 90.0
 _SEED = 7
 
@@ -144,13 +145,13 @@ def measure_queries(settings: Settings, queries: list[str], repeats: int) -> dic
     searcher.lexical.get()
     searcher.embedder.embed_query("warm-up")
     for mode in MODES:  # first query per mode pays lazy loads (mmap pages, HNSW into memory)
-        searcher.search(queries[0], mode=mode)  # type: ignore[arg-type]
+        searcher.search(queries[0], mode=mode)
     timings: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(repeats):
         for query in queries:
             for mode in MODES:
                 started = time.perf_counter()
-                searcher.search(query, mode=mode)  # type: ignore[arg-type]
+                searcher.search(query, mode=mode)
                 timings[mode].append((time.perf_counter() - started) * 1000)
     progress("timing done")
     return {mode: summarise(values) for mode, values in timings.items()}

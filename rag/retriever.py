@@ -34,6 +34,7 @@ from index.embedders import Embedder
 from index.store import ChromaStore
 
 Fusion = Literal["rrf", "weighted"]
+SearchMode = Literal["hybrid", "bm25", "dense"]
 
 
 @dataclass
@@ -168,7 +169,7 @@ class HybridSearcher:
         top_k: int | None = None,
         sources: Sequence[str] | None = None,
         fusion: Fusion | None = None,
-        mode: Literal["hybrid", "bm25", "dense"] = "hybrid",
+        mode: SearchMode = "hybrid",
         merge_neighbours: bool = True,
         exclude: Callable[[Chunk], bool] | None = None,
     ) -> list[RetrievedChunk]:
