@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CatalogDep, JsonBody, KeyDep, PipelineDep, StateDep
-from api.errors import JSON_BODY_ERRORS, index_unavailable_detail
+from api.errors import JSON_BODY_ERRORS
 from api.metrics import ApiMetrics
 from api.models import EXAMPLE_LEAD, EXAMPLE_QUOTE, EXAMPLE_TITLE, Answer, AskRequest
 from api.routes.common import check_sources, guarded
 from api.services.pipeline import PipelineHolder
-from core.errors import GeneratorError, IndexUnavailableError
+from api.services.streaming import collect_answer, pump_events, stream_failure
 from rag.pipeline import RagPipeline, StreamEvent
 
 logger = logging.getLogger("zoneqa.api")
@@ -86,19 +85,8 @@ def ask(body: AskRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep
     """Retrieve, select evidence, generate and verify. A refusal is a 200 with `answerable: false`."""
     check_sources(catalog, body.sources)
 
-    def work() -> tuple[Answer, int]:
-        final: Answer | None = None
-        pieces = 0
-        for event in _pipeline_events(pipeline, body):
-            if event.kind == "token":
-                pieces += 1
-            elif event.answer is not None:
-                final = event.answer
-        assert final is not None  # the pipeline always ends with an answer event
-        return final, pieces
-
     with state.gate.admit():
-        answer, pieces = guarded(state.pipelines, work)
+        answer, pieces = guarded(state.pipelines, lambda: collect_answer(_pipeline_events(pipeline, body)))
     state.metrics.observe_answer(answer.answerable, pieces)
     return answer
 
@@ -107,54 +95,31 @@ def _sse(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-def _error_detail(exc: Exception, holder: PipelineHolder) -> str:
-    if isinstance(exc, GeneratorError):
-        return f"The answer generator failed: {exc}"
-    try:
-        holder.check_store()
-    except IndexUnavailableError as unavailable:
-        return index_unavailable_detail(str(unavailable))
-    except Exception:  # noqa: BLE001 - the original error is what matters
-        pass
-    return "internal error"
-
-
 async def _stream_events(
     request: Request,
-    iterator: Iterator[Any],
-    release: Any,
+    iterator: Iterator[StreamEvent],
+    release: Callable[[], None],
     holder: PipelineHolder,
     metrics: ApiMetrics,
 ) -> AsyncIterator[str]:
     request_id = str(getattr(request.state, "request_id", ""))
     pieces = 0
     try:
-        while True:
-            if await request.is_disconnected():
-                logger.info("client went away: generation stopped (request %s)", request_id)
-                return
-            # Each step (retrieval, one LLM token) blocks, so it runs in a worker thread.
-            event = await run_in_threadpool(next, iterator, None)
-            if event is None:
-                return
-            if event.kind == "sources":
-                payload = {"sources": [source.model_dump() for source in event.sources]}
-                yield _sse("sources", json.dumps(payload, ensure_ascii=False))
-            elif event.kind == "token":
-                pieces += 1
-                yield _sse("token", json.dumps({"text": event.text}))
-            elif event.answer is not None:
-                metrics.observe_answer(event.answer.answerable, pieces)
-                yield _sse("answer", event.answer.model_dump_json())
+        async with aclosing(pump_events(request, iterator, release)) as events:
+            async for event in events:
+                if event.kind == "sources":
+                    payload = {"sources": [source.model_dump() for source in event.sources]}
+                    yield _sse("sources", json.dumps(payload, ensure_ascii=False))
+                elif event.kind == "token":
+                    pieces += 1
+                    yield _sse("token", json.dumps({"text": event.text}))
+                elif event.answer is not None:
+                    metrics.observe_answer(event.answer.answerable, pieces)
+                    yield _sse("answer", event.answer.model_dump_json())
     except Exception as exc:  # noqa: BLE001 - reported to the client as an error event
         logger.exception("stream failed (request %s)", request_id)
-        detail = await run_in_threadpool(_error_detail, exc, holder)
+        _status, detail = await run_in_threadpool(stream_failure, exc, holder)
         yield _sse("error", json.dumps({"detail": detail, "request_id": request_id}))
-    finally:
-        # Closing the pipeline's generator closes the LLM stream: the generation stops here.
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(getattr(iterator, "close", lambda: None))
-            release()
 
 
 @router.post(
@@ -165,7 +130,7 @@ async def _stream_events(
     responses={
         200: {
             "description": 'One `sources` event (`{"sources": [{n, source, title, page, section, chunk_id, '
-            'quote}]}`: the passages chosen for reading, sent as soon as retrieval ends, before the first token; '
+            "quote}]}`: the passages chosen for reading, sent as soon as retrieval ends, before the first token; "
             'absent when ZoneQA refuses before generating), then `token` events (`{"text"}`), then one `answer` '
             'event (the /ask JSON) or one `error` event (`{"detail", "request_id"}`).',
             "content": {"text/event-stream": {"schema": _SSE_EVENT_SCHEMA, "example": _SSE_EXAMPLE}},

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CatalogDep, JsonBody, KeyDep, PipelineDep, SettingsDep, StateDep
-from api.errors import Responses, error_doc, index_unavailable_detail
+from api.errors import Responses, error_doc
 from api.openai_models import (
     CHAT_COMPLETION_EXAMPLE,
     MODEL_ID,
@@ -41,9 +41,8 @@ from api.services.chat_completions import (
     sse_data,
     to_completion,
 )
-from api.services.pipeline import PipelineHolder
+from api.services.streaming import collect_answer, pump_events, stream_failure
 from core.config import Settings
-from core.errors import GeneratorError, IndexUnavailableError
 from core.schemas import Answer, ChatTurn
 from rag.pipeline import RagPipeline, StreamEvent
 
@@ -137,35 +136,10 @@ def _events(pipeline: RagPipeline, question: str, history: list[ChatTurn], body:
     return pipeline.stream(question, history=history, sources=body.sources, top_k=body.top_k)
 
 
-def _collect(events: Iterator[StreamEvent]) -> tuple[Answer, int]:
-    final: Answer | None = None
-    pieces = 0
-    for event in events:
-        if event.kind == "token":
-            pieces += 1
-        elif event.answer is not None:
-            final = event.answer
-    assert final is not None  # the pipeline always ends with an answer event
-    return final, pieces
-
-
-def _failure(exc: Exception, holder: PipelineHolder) -> tuple[int, str]:
-    """The status and message a stream that failed half-way reports in its error chunk."""
-    if isinstance(exc, GeneratorError):
-        return 503, f"The answer generator failed: {exc}"
-    try:
-        holder.check_store()
-    except IndexUnavailableError as unavailable:
-        return 503, index_unavailable_detail(str(unavailable))
-    except Exception:  # noqa: BLE001 - the original error is what matters
-        pass
-    return 500, "internal error"
-
-
 async def _chunks(
     request: Request,
     events: Iterator[StreamEvent],
-    release: Any,
+    release: Callable[[], None],
     state: Any,
     meta: dict[str, Any],
     include_usage: bool,
@@ -176,21 +150,18 @@ async def _chunks(
     try:
         yield sse_data(role_chunk(**meta))
         last_sent = time.monotonic()
-        while True:
-            if await request.is_disconnected():
-                logger.info("client went away: generation stopped (request %s)", request_id)
-                return
-            event = await run_in_threadpool(next, events, None)
-            if event is None:
-                break
-            if event.kind == "token":
-                pieces += 1
-                if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
-                    last_sent = time.monotonic()
-                    yield ": keep-alive\n\n"
-            elif event.answer is not None:
-                final = event.answer
+        async with aclosing(pump_events(request, events, release)) as stream:
+            async for event in stream:
+                if event.kind == "token":
+                    pieces += 1
+                    if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+                        last_sent = time.monotonic()
+                        yield ": keep-alive\n\n"
+                elif event.answer is not None:
+                    final = event.answer
         if final is None:
+            if await request.is_disconnected():
+                return
             raise RuntimeError("the pipeline ended without an answer")
         state.metrics.observe_answer(final.answerable, pieces)
         # The text is sent once it is checked, so the stream holds exactly what a plain reply holds.
@@ -199,14 +170,9 @@ async def _chunks(
         yield sse_data("[DONE]")
     except Exception as exc:  # noqa: BLE001 - reported to the client as an error chunk
         logger.exception("chat completion stream failed (request %s)", request_id)
-        status, detail = await run_in_threadpool(_failure, exc, state.pipelines)
+        status, detail = await run_in_threadpool(stream_failure, exc, state.pipelines)
         yield sse_data({"error": error_object(status, detail), "detail": detail, "request_id": request_id})
         yield sse_data("[DONE]")
-    finally:
-        # Closing the pipeline's generator closes the LLM stream: the generation stops here.
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(getattr(events, "close", lambda: None))
-            release()
 
 
 @router.post(
@@ -251,7 +217,7 @@ async def chat_completions(
 
         def work() -> tuple[Answer, int]:
             with state.gate.admit():
-                return guarded(state.pipelines, lambda: _collect(_events(pipeline, question, history, body)))
+                return guarded(state.pipelines, lambda: collect_answer(_events(pipeline, question, history, body)))
 
         answer, pieces = await run_in_threadpool(work)
         state.metrics.observe_answer(answer.answerable, pieces)
