@@ -18,9 +18,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.metrics import ApiMetrics
 from api.security import Caller, KeyRing, RateLimiter, key_fingerprint
+from api.services.conversations import ConversationStore
 from api.services.documents import DocumentService
 from api.services.feedback import FeedbackStore
 from api.services.gate import GenerationGate
+from api.services.pages import PageService
 from api.services.pipeline import PipelineHolder
 from core.config import Settings
 from index.catalog import IndexCatalog
@@ -39,6 +41,8 @@ class AppState:
     feedback: FeedbackStore
     documents: DocumentService
     metrics: ApiMetrics
+    conversations: ConversationStore
+    pages: PageService
 
 
 def get_state(request: Request) -> AppState:

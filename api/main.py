@@ -26,12 +26,14 @@ from api.mcp_server import mount_mcp
 from api.metrics import ApiMetrics
 from api.middleware import REQUEST_ID_HEADER, BodyLimits, RequestContextMiddleware
 from api.openai_errors import OpenAIErrorShape, chat_request_error
-from api.routes import ask, documents, feedback, health, openai_v1, search
+from api.routes import ask, conversations, documents, feedback, health, openai_v1, pages, search
 from api.security import AuthGate, KeyRing, RateLimiter
 from api.services.chat_completions import ChatRequestError
+from api.services.conversations import CONVERSATIONS_DB_NAME, ConversationStore
 from api.services.documents import DocumentService
 from api.services.feedback import FEEDBACK_DB_NAME, FeedbackStore
 from api.services.gate import GenerationGate
+from api.services.pages import PageService
 from api.services.pipeline import PipelineHolder
 from core.config import GENERATORS, Settings, get_settings
 from core.errors import GeneratorUnavailableError, IndexUnavailableError, ZoneQAError
@@ -65,7 +67,8 @@ answers 503 with `Retry-After`.
 OPENAPI_TAGS = [
     {"name": "answers", "description": "Cited answers, as one JSON object or as a stream."},
     {"name": "search", "description": "Retrieval only."},
-    {"name": "documents", "description": "The indexed documents."},
+    {"name": "documents", "description": "The indexed documents, their original files and PDF page images."},
+    {"name": "conversations", "description": "Conversations stored server-side (by `conversation_id` on /ask)."},
     {"name": "feedback", "description": "Ratings of answers."},
     {"name": "operations", "description": "Health, readiness and metrics."},
     {"name": "openai", "description": "OpenAI-compatible chat completions: errors carry OpenAI's `error` object."},
@@ -74,6 +77,7 @@ OPENAPI_TAGS = [
 
 def build_state(settings: Settings) -> AppState:
     pipelines = PipelineHolder(settings)
+    documents = DocumentService(settings, pipelines)
     return AppState(
         settings=settings,
         pipelines=pipelines,
@@ -85,8 +89,12 @@ def build_state(settings: Settings) -> AppState:
         keys=KeyRing(settings.api_keys, settings.admin_keys),
         limiter=RateLimiter(settings.api.rate_limit_per_minute),
         feedback=FeedbackStore(settings.data_dir / FEEDBACK_DB_NAME),
-        documents=DocumentService(settings, pipelines),
+        documents=documents,
         metrics=ApiMetrics(),
+        conversations=ConversationStore(
+            settings.data_dir / CONVERSATIONS_DB_NAME, settings.api.conversation_retention_days
+        ),
+        pages=PageService(documents),
     )
 
 
@@ -128,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zoneqa = build_state(settings)
     install_error_handlers(app)
-    for module in (ask, search, documents, feedback, health, openai_v1):
+    for module in (ask, search, documents, pages, conversations, feedback, health, openai_v1):
         app.include_router(module.router)
     app.add_exception_handler(ChatRequestError, chat_request_error)
     mount_mcp(app, app.state.zoneqa)  # POST /mcp: the MCP server over streamable HTTP

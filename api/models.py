@@ -27,6 +27,7 @@ __all__ = [
     "DocumentInfo",
     "DocumentList",
     "ErrorResponse",
+    "DeletedConversation",
     "FeedbackCreated",
     "FeedbackExport",
     "FeedbackItem",
@@ -47,6 +48,9 @@ MAX_COMMENT_CHARS = 2000
 # An answer echoed back with feedback: generous, the body size limit bounds it anyway.
 MAX_FEEDBACK_ANSWER_CHARS = 20000
 MAX_SOURCES = 100
+#: Conversation and turn ids are chosen by the client (a UUID fits); long enough not to be guessed.
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+TURN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 def _not_blank(value: str) -> str:
@@ -82,6 +86,17 @@ class AskRequest(BaseModel):
         description="Only search these documents (file names as listed by GET /documents).",
     )
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default from settings).")
+    conversation_id: str | None = Field(
+        None,
+        pattern=CONVERSATION_ID_PATTERN,
+        description="Store this turn in the conversation (GET /conversations/{id}); with no `history`, "
+        "the conversation's stored turns are the history.",
+    )
+    turn_id: str | None = Field(
+        None,
+        pattern=TURN_ID_PATTERN,
+        description="The turn's id in the conversation: a retry with the same id replaces the turn (no duplicate).",
+    )
 
     _question_not_blank = field_validator("question")(lambda cls, v: _not_blank(v))
 
@@ -105,6 +120,11 @@ class AskRequest(BaseModel):
             ]
         },
     }
+
+
+class DeletedConversation(BaseModel):
+    conversation_id: str
+    turns_deleted: int
 
 
 class SearchRequest(BaseModel):

@@ -222,6 +222,9 @@ class ApiSettings(BaseModel):
         16 * 1024, ge=1024, description="Largest request line plus headers (bigger: 400 and the connection closed)."
     )
     max_headers: int = Field(100, ge=8, description="Most request headers (more: 431).")
+    conversation_retention_days: float = Field(
+        30.0, gt=0, description="How long conversations are kept server-side (days since a turn was stored)."
+    )
     header_timeout_seconds: float = Field(
         10.0, gt=0, description="Longest wait for a request's headers after connecting (then the connection closes)."
     )

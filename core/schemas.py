@@ -100,3 +100,44 @@ class UploadedDocument(BaseModel):
             "examples": [{"source": "zone-report.pdf", "title": "Zone report", "chunks": 14, "pages": 6}]
         }
     }
+
+
+class HighlightBox(BaseModel):
+    """A rectangle on a page image, as fractions (0-1) of its width and height, from the top-left corner."""
+
+    left: float = Field(..., ge=0, le=1)
+    top: float = Field(..., ge=0, le=1)
+    width: float = Field(..., ge=0, le=1)
+    height: float = Field(..., ge=0, le=1)
+
+
+class PageView(BaseModel):
+    """One PDF page of an indexed document, as ``GET /documents/{source}/pages/{page}`` describes it."""
+
+    source: str
+    title: str
+    page: int = Field(..., ge=1, description="1-based page number.")
+    pages: int = Field(..., ge=1, description="Pages in the document.")
+    width_pt: float = Field(..., description="Page width in PDF points.")
+    height_pt: float = Field(..., description="Page height in PDF points.")
+    image_url: str = Field(..., description="Path of the page's PNG (same keys as this route).")
+    file_url: str = Field(..., description="Path of the original document.")
+    highlights: list[HighlightBox] = Field(
+        default_factory=list, description="Where `quote` sits on the page, one box per line; empty if not found."
+    )
+
+
+class ConversationTurn(BaseModel):
+    """One question and its final answer, as a conversation stores it."""
+
+    turn_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    question: str
+    answer: Answer
+    created_at: str = Field(..., description="When the answer was stored, ISO 8601 in UTC.")
+
+
+class Conversation(BaseModel):
+    """A conversation's turns, oldest first (``GET /conversations/{conversation_id}``)."""
+
+    conversation_id: str
+    turns: list[ConversationTurn] = Field(default_factory=list)

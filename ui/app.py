@@ -7,17 +7,21 @@ Run it with ``zoneqa ui`` (or ``streamlit run ui/app.py``); it talks only to the
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+import uuid
 from typing import Any, Literal
 
 import streamlit as st
 
+from core.schemas import Conversation
 from ui.client import (
     ApiClient,
     ApiClientError,
     ApiError,
     AskResult,
     DocumentInfo,
+    SourcesFound,
+    StreamInterrupted,
 )
 from ui.render import (
     PAGE_CSS,
@@ -27,7 +31,12 @@ from ui.render import (
     citation_label,
     citations_in_cited_order,
     conversation_markdown,
+    is_paged,
+    language_of,
+    page_view_html,
     refusal_markdown,
+    source_cards_html,
+    text_for,
 )
 from ui.settings import get_ui_settings
 
@@ -47,6 +56,11 @@ HISTORY_TURNS = 6
 MAX_SOURCES_SETTING = 20
 FEEDBACK_RATINGS: dict[int, Literal["up", "down"]] = {0: "down", 1: "up"}  # st.feedback thumbs
 UPLOAD_TYPES = ["pdf", "html", "htm", "md", "txt"]
+#: The page URL's query parameter that names the conversation (``?c=...``): reload-safe and shareable.
+CONVERSATION_PARAM = "c"
+_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Page images are rendered this wide: sharp on a phone held upright, light enough for conference Wi-Fi.
+PAGE_IMAGE_WIDTH = 900
 
 
 # -- session state ------------------------------------------------------------------------------
@@ -56,19 +70,43 @@ def _state() -> Any:
     """Session state with the chat's keys initialised (one place, so every rerun agrees)."""
     state = st.session_state
     state.setdefault("entries", [])  # list[ChatEntry]
-    state.setdefault("pending", None)  # a question to answer in this run
-    state.setdefault("failure", None)  # {"question", "message"} of the last failed question
+    state.setdefault("pending", None)  # {"question", "turn_id"} to answer in this run
+    state.setdefault("failure", None)  # {"question", "turn_id", "message"} of the last failed question
     state.setdefault("conversation", 0)  # bumped by "New conversation" so widget keys reset
+    state.setdefault("conversation_id", "")  # the id in the URL; its turns live in the API
+    state.setdefault("loaded_for", "")  # the conversation whose stored turns are in ``entries``
     state.setdefault("upload_round", 0)  # bumped after an upload to clear the file uploader
     state.setdefault("admin_notice", None)
     return state
 
 
-def ask(question: str) -> None:
-    """Queue ``question`` to be answered in this run (button callbacks and chat input)."""
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def ask(question: str, turn_id: str | None = None) -> None:
+    """Queue ``question`` to be answered in this run (button callbacks and chat input).
+
+    A retry passes the failed turn's id, so an answer the API stored anyway replaces it, once.
+    """
     state = _state()
-    state.pending = question.strip() or None
+    question = question.strip()
+    state.pending = {"question": question, "turn_id": turn_id or _new_id()} if question else None
     state.failure = None
+
+
+def retry(question: str, turn_id: str) -> None:
+    """Ask again, unless the API finished and stored the answer while the connection was down."""
+    state = _state()
+    state.failure = None
+    try:
+        conversation = _client().conversation(state.conversation_id)
+    except ApiClientError:
+        conversation = None
+    if conversation is not None and any(turn.turn_id == turn_id for turn in conversation.turns):
+        state.entries = entries_of(conversation)
+        return
+    ask(question, turn_id)
 
 
 def new_conversation() -> None:
@@ -76,6 +114,42 @@ def new_conversation() -> None:
     state.entries = []
     state.pending = None
     state.failure = None
+    state.conversation += 1
+    state.conversation_id = state.loaded_for = _new_id()
+    st.query_params[CONVERSATION_PARAM] = state.conversation_id
+
+
+def entries_of(conversation: Conversation) -> list[ChatEntry]:
+    """The chat entries of a stored conversation: each turn's question, then its answer."""
+    entries: list[ChatEntry] = []
+    for turn in conversation.turns:
+        entries.append(ChatEntry(role="user", content=turn.question, turn_id=turn.turn_id))
+        entries.append(
+            ChatEntry(role="assistant", content=turn.answer.answer, result=turn.answer, question=turn.question,
+                      turn_id=turn.turn_id)
+        )
+    return entries
+
+
+def sync_conversation(client: ApiClient) -> None:
+    """Take the conversation named in the URL (or start one), and load its stored turns once."""
+    state = _state()
+    wanted = st.query_params.get(CONVERSATION_PARAM, "")
+    if not _CONVERSATION_ID.match(wanted):
+        wanted = state.conversation_id or _new_id()
+        st.query_params[CONVERSATION_PARAM] = wanted
+    state.conversation_id = wanted
+    if state.loaded_for == wanted:
+        return
+    try:
+        conversation = client.conversation(wanted)
+    except ApiClientError as error:
+        # Shown with the status; the next rerun tries again (the turns stay safe in the API).
+        st.session_state["conversation_error"] = str(error)
+        return
+    st.session_state.pop("conversation_error", None)
+    state.entries = entries_of(conversation)
+    state.loaded_for = wanted
     state.conversation += 1
 
 
@@ -240,22 +314,62 @@ def show_entry(index: int, entry: ChatEntry, client: ApiClient) -> None:
         return
     with st.chat_message("assistant"):
         result = entry.result
+        language = language_of(entry.question)
         if result is not None and not result.answerable:
-            st.warning(refusal_markdown(result.closest_documents), icon=":material/search_off:")
-            st.markdown('<span class="zoneqa-refusal">Try rephrasing, or ask about a topic '
-                        "covered by the documents in the sidebar.</span>", unsafe_allow_html=True)
+            show_refusal(result, language)
         else:
             st.markdown(answer_html(entry.content), unsafe_allow_html=True)
             if result is not None and result.citations:
-                show_citations(result)
+                show_citations(result, language, key=f"{_state().conversation}-{index}")
         _feedback(index, entry, client)
 
 
-def show_citations(result: AskResult) -> None:
-    st.markdown('<div class="zoneqa-sources-title">Sources</div>', unsafe_allow_html=True)
+def show_refusal(result: AskResult, language: str) -> None:
+    st.warning(refusal_markdown(result.closest_documents, language), icon=":material/search_off:")
+    st.markdown(f'<span class="zoneqa-refusal">{text_for(language, "refusal_hint")}</span>',
+                unsafe_allow_html=True)
+
+
+def show_citations(result: AskResult, language: str, key: str) -> None:
+    st.markdown(f'<div class="zoneqa-sources-title">{text_for(language, "sources_title")}</div>',
+                unsafe_allow_html=True)
     for citation in citations_in_cited_order(result.answer, result.citations):
         with st.expander(citation_label(citation), icon=":material/description:"):
             st.markdown(citation_card_html(citation), unsafe_allow_html=True)
+            if is_paged(citation.source, citation.page) and st.button(
+                text_for(language, "show_page", page=citation.page),
+                key=f"page-{key}-{citation.n}",
+                icon=":material/picture_as_pdf:",
+            ):
+                page_dialog(citation.source, citation.page or 1, citation.quote)
+
+
+@st.dialog("Cited page", width="large")
+def page_dialog(source: str, cited_page: int, quote: str) -> None:
+    """The cited PDF page as an image, the quote highlighted; previous/next page; the document."""
+    client = _client()
+    key = f"page-view::{source}::{cited_page}::{hash(quote)}"
+    page = int(st.session_state.get(key, cited_page))
+    try:
+        view = client.page_view(source, page, quote if page == cited_page else "")
+        png = client.page_image(source, page, width=PAGE_IMAGE_WIDTH)
+    except ApiClientError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    st.caption(f"{view.title} · p. {view.page} / {view.pages}")
+    st.markdown(page_view_html(view, png, highlight=page == cited_page), unsafe_allow_html=True)
+    previous, following, download = st.columns(3)
+    if previous.button("Previous page", icon=":material/chevron_left:", disabled=page <= 1, width="stretch"):
+        st.session_state[key] = page - 1
+        st.rerun(scope="fragment")
+    if following.button("Next page", icon=":material/chevron_right:", disabled=page >= view.pages,
+                        width="stretch"):
+        st.session_state[key] = page + 1
+        st.rerun(scope="fragment")
+    download.download_button(
+        "Document", data=lambda: client.document_file(source), file_name=source, mime="application/pdf",
+        icon=":material/download:", width="stretch", on_click="ignore",
+    )
 
 
 def _feedback(index: int, entry: ChatEntry, client: ApiClient) -> None:
@@ -298,46 +412,54 @@ def _post_feedback(
 
 
 def answer_pending(client: ApiClient, sources: list[str] | None, top_k: int) -> None:
-    """Stream the answer to the queued question, then keep the final verified answer."""
+    """Stream the queued question: the passages about to be read at once, then the answer above
+    them, then (after a rerun) the verified answer with its citations in their place."""
     state = _state()
-    question: str = state.pending
+    pending: dict[str, str] = state.pending
     state.pending = None
-    history = _history(state.entries)
+    question, turn_id = pending["question"], pending["turn_id"]
+    language = language_of(question)
+    history = _history([entry for entry in state.entries if entry.turn_id != turn_id])
     with st.chat_message("user"):
         st.markdown(question)
-    final: list[AskResult] = []
-
-    def text_pieces() -> Iterator[str]:
-        for item in client.ask_stream(question, history=history, sources=sources, top_k=top_k):
-            if isinstance(item, AskResult):
-                final.append(item)
-            else:
-                yield item
-
+    final: AskResult | None = None
     with st.chat_message("assistant"):
+        answer_slot = st.empty()
+        status_slot = st.empty()
+        sources_slot = st.empty()
+        status_slot.caption(text_for(language, "searching"))
+        text = ""
         try:
-            with st.spinner("Searching the documents…"):
-                pieces = text_pieces()
-                first = next(pieces, None)  # the spinner covers retrieval, until the first token
-            st.write_stream(_prepend(first, pieces))
+            for item in client.ask_stream(question, history=history, sources=sources, top_k=top_k,
+                                          conversation_id=state.conversation_id, turn_id=turn_id):
+                if isinstance(item, SourcesFound):
+                    sources_slot.markdown(
+                        source_cards_html(item.sources, text_for(language, "reading_title")),
+                        unsafe_allow_html=True,
+                    )
+                    status_slot.caption(text_for(language, "reading", n=len(item.sources)))
+                elif isinstance(item, str):
+                    if not text:
+                        status_slot.empty()
+                    text += item
+                    answer_slot.markdown(answer_html(text, streaming=True), unsafe_allow_html=True)
+                else:
+                    final = item
+        except StreamInterrupted:
+            state.failure = {"question": question, "turn_id": turn_id, "message": text_for(language, "dropped")}
         except ApiClientError as error:
-            state.failure = {"question": question, "message": str(error)}
+            state.failure = {"question": question, "turn_id": turn_id, "message": str(error)}
         except Exception:  # noqa: BLE001 - a delegate must never see a traceback
             logger.exception("Answering %r failed", question)
-            state.failure = {"question": question, "message": UNEXPECTED_ERROR}
-    if final:
-        result = final[0]
-        state.entries.append(ChatEntry(role="user", content=question))
+            state.failure = {"question": question, "turn_id": turn_id, "message": UNEXPECTED_ERROR}
+    if final is not None:
+        # One entry per turn: an answer that arrives for a retried turn replaces the old one.
+        state.entries = [entry for entry in state.entries if entry.turn_id != turn_id]
+        state.entries.append(ChatEntry(role="user", content=question, turn_id=turn_id))
         # The streamed text is replaced by the verified answer (sentences dropped, markers renumbered).
-        state.entries.append(ChatEntry(role="assistant", content=result.answer, result=result,
-                                       question=question))
+        state.entries.append(ChatEntry(role="assistant", content=final.answer, result=final,
+                                       question=question, turn_id=turn_id))
     st.rerun()
-
-
-def _prepend(first: str | None, rest: Iterator[str]) -> Iterator[str]:
-    if first is not None:
-        yield first
-    yield from rest
 
 
 def show_failure() -> None:
@@ -345,17 +467,23 @@ def show_failure() -> None:
     failure = state.failure
     if not failure:
         return
+    language = language_of(failure["question"])
+    with st.chat_message("user"):
+        st.markdown(failure["question"])
     with st.chat_message("assistant"):
-        st.error(failure["message"], icon=":material/error:")
-        st.button("Retry", on_click=ask, args=(failure["question"],), icon=":material/refresh:",
-                  key="retry", type="primary")
+        st.error(failure["message"], icon=":material/wifi_off:")
+        st.button(text_for(language, "retry"), on_click=retry, args=(failure["question"], failure["turn_id"]),
+                  icon=":material/refresh:", key="retry", type="primary")
 
 
 def main() -> None:
-    st.set_page_config(page_title="ZoneQA", page_icon=":material/travel_explore:", layout="centered")
+    # "auto": the sidebar starts collapsed on a phone-sized screen and open on a desktop.
+    st.set_page_config(page_title="ZoneQA", page_icon=":material/travel_explore:", layout="centered",
+                       initial_sidebar_state="auto")
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     state = _state()
     client = _client()
+    sync_conversation(client)
     sources, top_k = sidebar(client)
 
     st.title("ZoneQA")

@@ -28,7 +28,16 @@ import httpx
 from httpx_sse import SSEError, connect_sse
 from pydantic import BaseModel, ValidationError
 
-from core.schemas import Answer, ChatTurn, Citation, DocumentInfo, UploadedDocument
+from core.schemas import (
+    Answer,
+    ChatTurn,
+    Citation,
+    Conversation,
+    DocumentInfo,
+    PageView,
+    Source,
+    UploadedDocument,
+)
 
 # Why these values: a cached extractive answer takes well under a second, a local LLM on a laptop
 # CPU can need most of a minute; status calls must never make the sidebar hang.
@@ -37,6 +46,7 @@ ANSWER_TIMEOUT_SECONDS = 120.0
 STATUS_TIMEOUT_SECONDS = 5.0
 UPLOAD_TIMEOUT_SECONDS = 300.0
 API_KEY_HEADER = "X-API-Key"
+STREAM_DROPPED_MESSAGE = "The connection dropped before the answer was complete."
 # Fallback wait when a 429 carries no usable Retry-After header.
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
 
@@ -59,6 +69,10 @@ class RateLimited(ApiClientError):
     def __init__(self, retry_after: float, message: str | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message or f"Too many questions at once. Please wait {retry_after:.0f} s and retry.")
+
+
+class StreamInterrupted(ApiClientError):
+    """The answer stream broke off after it had started (the connection dropped, the API stopped)."""
 
 
 class ApiError(ApiClientError):
@@ -93,8 +107,14 @@ class ReadyStatus(BaseModel):
     detail: str = ""
 
 
+class SourcesFound(BaseModel):
+    """The passages ZoneQA is about to read (the stream's ``sources`` event, before the first token)."""
+
+    sources: list[Source]
+
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
-StreamItem = str | AskResult
+StreamItem = str | SourcesFound | AskResult
 
 
 def _detail_of(response: httpx.Response) -> tuple[str, str | None]:
@@ -194,8 +214,14 @@ class ApiClient:
         history: Sequence[ChatMessage | dict[str, str]] | None,
         sources: Sequence[str] | None,
         top_k: int | None,
+        conversation_id: str | None = None,
+        turn_id: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"question": question}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+            if turn_id:
+                body["turn_id"] = turn_id
         if history:
             body["history"] = [
                 turn.model_dump() if isinstance(turn, ChatMessage) else ChatMessage(**turn).model_dump()
@@ -227,14 +253,20 @@ class ApiClient:
         history: Sequence[ChatMessage | dict[str, str]] | None = None,
         sources: Sequence[str] | None = None,
         top_k: int | None = None,
+        *,
+        conversation_id: str | None = None,
+        turn_id: str | None = None,
     ) -> Iterator[StreamItem]:
-        """``POST /ask/stream``: yields text pieces (``str``) as generated, then the final ``AskResult``.
+        """``POST /ask/stream``: yields the passages about to be read (``SourcesFound``), text pieces
+        (``str``) as generated, then the final ``AskResult``.
 
         The final answer is verified after generation and may differ from the streamed text:
-        show it in place of the streamed text.
+        show it in place of the streamed text. A stream that breaks off after it started raises
+        :class:`StreamInterrupted`. With ``conversation_id`` the API stores the turn under ``turn_id``.
         """
-        body = self._ask_body(question, history, sources, top_k)
+        body = self._ask_body(question, history, sources, top_k, conversation_id, turn_id)
         final: AskResult | None = None
+        started = False
         try:
             with connect_sse(
                 self._http, "POST", "/ask/stream", json=body, timeout=self._answer_timeout
@@ -243,9 +275,12 @@ class ApiClient:
                 if not response.is_success:
                     response.read()
                     raise_for_api_error(response)
+                started = True
                 for event in event_source.iter_sse():
                     data = json.loads(event.data) if event.data else {}
-                    if event.event == "token":
+                    if event.event == "sources":
+                        yield self._parse(SourcesFound, data)
+                    elif event.event == "token":
                         text = data.get("text", "")
                         if text:
                             yield text
@@ -259,12 +294,37 @@ class ApiClient:
         except httpx.TimeoutException as exc:
             raise ApiTimeout("ZoneQA took too long to answer. Please retry.") from exc
         except httpx.TransportError as exc:
+            if started:
+                raise StreamInterrupted(STREAM_DROPPED_MESSAGE) from exc
             raise ApiUnavailable(f"Cannot reach the ZoneQA API at {self.base_url}. Is it running?") from exc
         except (SSEError, json.JSONDecodeError) as exc:
             raise ApiError(f"Unexpected answer stream from the API: {exc}") from exc
         if final is None:
-            raise ApiError("The answer stream ended before the answer was complete. Please retry.")
+            raise StreamInterrupted(STREAM_DROPPED_MESSAGE)
         yield final
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        """``GET /conversations/{id}``: the stored turns (none for a new id)."""
+        response = self._request("GET", f"/conversations/{quote(conversation_id, safe='')}", self._status_timeout)
+        return self._parse(Conversation, response.json())
+
+    def page_view(self, source: str, page: int, quote_text: str = "") -> PageView:
+        """``GET /documents/{source}/pages/{page}``: the page's size and where ``quote_text`` sits on it."""
+        params = {"quote": quote_text} if quote_text else None
+        response = self._request(
+            "GET", f"/documents/{quote(source, safe='')}/pages/{page}", self._answer_timeout, params=params
+        )
+        return self._parse(PageView, response.json())
+
+    def page_image(self, source: str, page: int, width: int = 1000) -> bytes:
+        """``GET /documents/{source}/pages/{page}/image``: the page as a PNG."""
+        path = f"/documents/{quote(source, safe='')}/pages/{page}/image"
+        return self._request("GET", path, self._answer_timeout, params={"width": width}).content
+
+    def document_file(self, source: str) -> bytes:
+        """``GET /documents/{source}/file``: the original document."""
+        timeout = httpx.Timeout(UPLOAD_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+        return self._request("GET", f"/documents/{quote(source, safe='')}/file", timeout).content
 
     def documents(self) -> list[DocumentInfo]:
         """``GET /documents``: the documents in the index."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 
@@ -11,13 +12,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CatalogDep, JsonBody, KeyDep, PipelineDep, StateDep
+from api.deps import AppState, CatalogDep, JsonBody, KeyDep, PipelineDep, StateDep
 from api.errors import JSON_BODY_ERRORS
 from api.metrics import ApiMetrics
 from api.models import EXAMPLE_LEAD, EXAMPLE_QUOTE, EXAMPLE_TITLE, Answer, AskRequest
 from api.routes.common import check_sources, guarded
+from api.security import Caller
 from api.services.pipeline import PipelineHolder
 from api.services.streaming import collect_answer, pump_events, stream_failure
+from core.schemas import ChatTurn
 from rag.pipeline import RagPipeline, StreamEvent
 
 logger = logging.getLogger("zoneqa.api")
@@ -70,8 +73,27 @@ _SSE_EVENT_SCHEMA = {
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def _pipeline_events(pipeline: RagPipeline, body: AskRequest) -> Iterator[StreamEvent]:
-    return pipeline.stream(body.question, history=body.history, sources=body.sources, top_k=body.top_k)
+# Stored turns used as the history of a follow-up sent with a conversation id but no history.
+STORED_HISTORY_MESSAGES = 6
+
+
+def _pipeline_events(pipeline: RagPipeline, body: AskRequest, history: list[ChatTurn]) -> Iterator[StreamEvent]:
+    return pipeline.stream(body.question, history=history, sources=body.sources, top_k=body.top_k)
+
+
+def _history(body: AskRequest, caller: Caller, state: AppState) -> list[ChatTurn]:
+    if body.history or not body.conversation_id:
+        return body.history
+    return state.conversations.history(body.conversation_id, caller.identity, STORED_HISTORY_MESSAGES)
+
+
+def _store_turn(body: AskRequest, caller: Caller, state: AppState, answer: Answer) -> None:
+    """Keep the turn in its conversation (when the request names one): a reload shows it again."""
+    if not body.conversation_id:
+        return
+    turn_id = body.turn_id or uuid.uuid4().hex
+    if not state.conversations.put(body.conversation_id, turn_id, body.question, answer, caller.identity):
+        logger.warning("conversation %s belongs to another caller: turn not stored", body.conversation_id)
 
 
 @router.post(
@@ -85,9 +107,11 @@ def ask(body: AskRequest, caller: KeyDep, state: StateDep, pipeline: PipelineDep
     """Retrieve, select evidence, generate and verify. A refusal is a 200 with `answerable: false`."""
     check_sources(catalog, body.sources)
 
+    history = _history(body, caller, state)
     with state.gate.admit():
-        answer, pieces = guarded(state.pipelines, lambda: collect_answer(_pipeline_events(pipeline, body)))
+        answer, pieces = guarded(state.pipelines, lambda: collect_answer(_pipeline_events(pipeline, body, history)))
     state.metrics.observe_answer(answer.answerable, pieces)
+    _store_turn(body, caller, state, answer)
     return answer
 
 
@@ -101,6 +125,7 @@ async def _stream_events(
     release: Callable[[], None],
     holder: PipelineHolder,
     metrics: ApiMetrics,
+    on_answer: Callable[[Answer], None] = lambda answer: None,
 ) -> AsyncIterator[str]:
     request_id = str(getattr(request.state, "request_id", ""))
     pieces = 0
@@ -115,6 +140,8 @@ async def _stream_events(
                     yield _sse("token", json.dumps({"text": event.text}))
                 elif event.answer is not None:
                     metrics.observe_answer(event.answer.answerable, pieces)
+                    # Stored before it is sent: a client that drops now finds it on reload.
+                    await run_in_threadpool(on_answer, event.answer)
                     yield _sse("answer", event.answer.model_dump_json())
     except Exception as exc:  # noqa: BLE001 - reported to the client as an error event
         logger.exception("stream failed (request %s)", request_id)
@@ -150,10 +177,18 @@ async def ask_stream(
     the verified answer (unsupported sentences removed), which is what to show in the end.
     Closing the connection stops the generation."""
     await run_in_threadpool(check_sources, catalog, body.sources)
+    history = await run_in_threadpool(_history, body, caller, state)
     ticket = await run_in_threadpool(state.gate.acquire)
-    iterator = _pipeline_events(pipeline, body)
+    iterator = _pipeline_events(pipeline, body, history)
     return StreamingResponse(
-        _stream_events(request, iterator, ticket.release, state.pipelines, state.metrics),
+        _stream_events(
+            request,
+            iterator,
+            ticket.release,
+            state.pipelines,
+            state.metrics,
+            on_answer=lambda answer: _store_turn(body, caller, state, answer),
+        ),
         media_type="text/event-stream",
         headers=_SSE_HEADERS,
     )

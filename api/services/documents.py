@@ -159,6 +159,29 @@ class DocumentService:
                     f"The name {name!r} is too similar to the existing document {other!r}; choose a distinct name.",
                 )
 
+    def file_of(self, source: str) -> tuple[DocumentRecord, Path] | None:
+        """An indexed document's record and its file in the document folders; None if either is missing.
+
+        The name must be an indexed document's exact name and the file must sit directly in one of
+        the document folders, so no name can reach any other file (``..``, links, the manifest).
+        """
+        source = unicodedata.normalize("NFC", source)
+        if not source or "/" in source or "\\" in source or "\x00" in source or source in (".", ".."):
+            raise UploadRejectedError(RejectionReason.INVALID_NAME, f"Invalid document name {source!r}.")
+        if source == MANIFEST_FILENAME or Path(source).suffix.lower() not in SUPPORTED_SUFFIXES:
+            return None
+        record = self.holder.parts().catalog.document(source)
+        if record is None:
+            return None
+        for folder in self.settings.document_dirs:
+            path = folder / source
+            try:
+                if path.is_file() and not path.is_symlink() and path.resolve().parent == folder.resolve():
+                    return record, path
+            except OSError:
+                continue
+        return None
+
     def remove(self, source: str) -> bool:
         """Forget an indexed document and delete its file from the document folders. False if unknown.
 

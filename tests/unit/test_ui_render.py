@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 
 import httpx
@@ -16,6 +17,8 @@ from ui.client import (
     AskResult,
     CitationResult,
     RateLimited,
+    SourcesFound,
+    StreamInterrupted,
 )
 from ui.launcher import streamlit_command, streamlit_env
 from ui.render import (
@@ -234,10 +237,38 @@ def test_stream_error_event_becomes_api_error() -> None:
 
 def test_stream_without_final_answer_is_an_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=sse(("token", {"text": "Ha"})),
-                              headers={"content-type": "text/event-stream"})
+        headers = {"content-type": "text/event-stream"}
+        return httpx.Response(200, content=sse(("token", {"text": "Ha"})), headers=headers)
 
-    with pytest.raises(ApiError, match="ended before"):
+    with pytest.raises(StreamInterrupted, match="dropped before the answer was complete"):
+        list(client_for(handler).ask_stream("Which city?"))
+
+
+def test_stream_yields_sources_before_tokens_and_sends_the_conversation() -> None:
+    sent: list[dict[str, object]] = []
+    source = {"n": 1, "source": "a.pdf", "title": "A", "page": 5, "chunk_id": "c1", "quote": "Hangzhou hosted it."}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        body = sse(("sources", {"sources": [source]}), ("token", {"text": "Hangzhou"}), ("answer", answer_body()))
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    items = list(client_for(handler).ask_stream("Which city?", conversation_id="conv-12345678", turn_id="t1"))
+    assert isinstance(items[0], SourcesFound) and items[0].sources[0].page == 5
+    assert items[1] == "Hangzhou" and isinstance(items[2], AskResult)
+    assert sent[0]["conversation_id"] == "conv-12345678" and sent[0]["turn_id"] == "t1"
+
+
+def test_a_connection_that_breaks_mid_stream_is_an_interruption_not_an_outage() -> None:
+    class BrokenStream(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield sse(("token", {"text": "Hang"}))
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=BrokenStream(), headers={"content-type": "text/event-stream"})
+
+    with pytest.raises(StreamInterrupted):
         list(client_for(handler).ask_stream("Which city?"))
 
 
