@@ -122,6 +122,23 @@ def ask(
     _save("ask", options, run_ask(options))
 
 
+@bench_app.command("ui")
+def ui(
+    quick: QuickOption = False,
+    out: OutOption = None,
+    work_dir: WorkOption = None,
+    generators: Annotated[str, typer.Option(help="extractive,llamacpp")] = "llamacpp",
+    questions: Annotated[int | None, typer.Option(help="Gold fact questions asked in the browser.")] = None,
+) -> None:
+    """The chat page in headless Chromium at 390x844: Enter to first source card, first token, answer."""
+    from benchmarks.ui_bench import run_ui
+
+    options = replace(_options(quick, out, work_dir), generators=tuple(g.strip() for g in generators.split(",")))
+    if questions:
+        options = replace(options, ui_questions=questions)
+    _save("ui", options, run_ui(options))
+
+
 @bench_app.command("render")
 def render(out: OutOption = None) -> None:
     """Re-render results.md and results.png from results.json."""

@@ -47,6 +47,8 @@ class BenchOptions:
     concurrency: int = 4
     generators: tuple[str, ...] = ("extractive", "llamacpp")
     naive: bool = True
+    # ui
+    ui_questions: int = 10
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -70,5 +72,6 @@ class BenchOptions:
                 concurrency=2,
                 generators=("extractive",),
                 naive=False,
+                ui_questions=2,
             )
         return options

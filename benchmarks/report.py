@@ -18,7 +18,7 @@ from typing import Any
 RESULTS_JSON = "results.json"
 RESULTS_MD = "results.md"
 RESULTS_PNG = "results.png"
-SUITE_ORDER = ("ingest", "retrieval", "ask")
+SUITE_ORDER = ("ingest", "retrieval", "ask", "ui")
 
 #: The issue's targets: (label, suite, how to read the measurement, comparison, target value).
 TARGETS: list[tuple[str, str, str, str, float]] = [
@@ -31,6 +31,7 @@ TARGETS: list[tuple[str, str, str, str, float]] = [
     ("Ingest, default corpus, end to end (chunks/s)", "ingest", "default_chunks_per_s", ">=", 50.0),
     ("Ingest, SciFact, fastest backend (chunks/s)", "ingest", "fastest_backend_scifact_chunks_per_s", ">=", 50.0),
     ("First-token speed-up over the naive baseline (x)", "ask", "first_token_speedup", ">=", 3.0),
+    ("Chat page, Enter to first source card p50 (s, Qwen, 390x844)", "ui", "qwen_first_source_card_p50_s", "<=", 1.0),
     ("Accuracy ZoneQA minus naive (share of items, >= 0)", "ask", "accuracy_margin", ">=", 0.0),
 ]
 

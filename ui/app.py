@@ -20,6 +20,7 @@ from ui.client import (
     ApiError,
     AskResult,
     DocumentInfo,
+    ReadyStatus,
     SourcesFound,
     StreamInterrupted,
 )
@@ -61,6 +62,7 @@ CONVERSATION_PARAM = "c"
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Page images are rendered this wide: sharp on a phone held upright, light enough for conference Wi-Fi.
 PAGE_IMAGE_WIDTH = 900
+STATUS_TTL_SECONDS = 5.0
 
 
 # -- session state ------------------------------------------------------------------------------
@@ -148,9 +150,10 @@ def sync_conversation(client: ApiClient) -> None:
         st.session_state["conversation_error"] = str(error)
         return
     st.session_state.pop("conversation_error", None)
+    if state.loaded_for:  # another conversation was on screen: its widgets' keys must not be reused
+        state.conversation += 1
     state.entries = entries_of(conversation)
     state.loaded_for = wanted
-    state.conversation += 1
 
 
 def _client() -> ApiClient:
@@ -204,9 +207,23 @@ def sidebar(client: ApiClient) -> tuple[list[str] | None, int]:
     return sources, top_k
 
 
+# Every question reruns the page: the sidebar's status and document list are reused for a few
+# seconds, so the question goes to the API at once instead of after two status calls.
+@st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
+def _cached_ready(api_url: str, api_key: str) -> ReadyStatus:
+    with ApiClient(api_url, api_key) as client:
+        return client.ready()
+
+
+@st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
+def _cached_documents(api_url: str, api_key: str) -> list[DocumentInfo]:
+    with ApiClient(api_url, api_key) as client:
+        return client.documents()
+
+
 def _status(client: ApiClient) -> None:
     try:
-        ready = client.ready()
+        ready = _cached_ready(client.base_url, get_ui_settings().api_key)
     except ApiClientError as error:
         st.error(f"API unreachable: {error}", icon=":material/cloud_off:")
         return
@@ -221,7 +238,7 @@ def _status(client: ApiClient) -> None:
 
 def _documents(client: ApiClient) -> list[DocumentInfo]:
     try:
-        return client.documents()
+        return _cached_documents(client.base_url, get_ui_settings().api_key)
     except ApiClientError as error:
         st.session_state["documents_error"] = str(error)
         return []
@@ -267,6 +284,7 @@ def _admin_tools(client: ApiClient, documents: list[DocumentInfo]) -> None:
             else:
                 state.admin_notice = ("ok", f"Indexed {result.title}: {result.chunks} passages.")
                 state.upload_round += 1
+                _cached_documents.clear()
         st.rerun()
     if documents:
         titles = {document.source: document.title for document in documents}
@@ -279,6 +297,7 @@ def _admin_tools(client: ApiClient, documents: list[DocumentInfo]) -> None:
                 state.admin_notice = ("error", _admin_error(error))
             else:
                 state.admin_notice = ("ok", f"Removed {titles[source]}.")
+                _cached_documents.clear()
             st.rerun()
 
 
@@ -297,7 +316,7 @@ def welcome() -> None:
         "from the documents in its library, and every claim carries a numbered source you can open "
         "to read the exact sentence on its page."
     )
-    st.markdown("###### Try one of these")
+    st.markdown("**Try one of these**")
     columns = st.columns(2)
     for index, question in enumerate(EXAMPLE_QUESTIONS):
         columns[index % 2].button(
@@ -486,7 +505,7 @@ def main() -> None:
     sync_conversation(client)
     sources, top_k = sidebar(client)
 
-    st.title("ZoneQA")
+    st.title("ZoneQA", anchor=False)
     st.caption("Cited answers from the free trade zone and special economic zone literature.")
     if not state.entries and not state.pending and not state.failure:
         welcome()

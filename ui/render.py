@@ -107,6 +107,9 @@ PAGE_CSS = """
   .stButton button, .stDownloadButton button, [data-testid="stExpander"] summary {
     min-height: 44px; }
   .zoneqa-answer { font-size: 1rem; }
+  [data-testid="stExpandSidebarButton"], [data-testid="stFeedbackButton"],
+  [data-testid="stChatInputSubmitButton"], [data-testid="stBaseButton-headerNoPadding"] {
+    min-width: 44px !important; min-height: 44px !important; }
 }
 </style>
 """

@@ -2,81 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from conftest import PDF_NAME, free_port, stop_process, wait_for
-from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
+from browser_helpers import DESKTOP, ask, browser, open_chat, ui_url
+from conftest import PDF_NAME
+from playwright.sync_api import Browser, expect
 from test_ui_apptest import G20_QUESTION, REFUSAL_QUESTION
-
-from api.testing import ApiServer
-from ui.launcher import streamlit_command, streamlit_env
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-UI_START_SECONDS = 60
-PAGE_TIMEOUT_MS = 60_000  # an answer on a busy CI machine, including the first embedding call
-VIEWPORT = ViewportSize(width=1360, height=900)
 
-
-@pytest.fixture(scope="module")
-def ui_url(api_server: ApiServer) -> Iterator[str]:
-    """A real API and a real ``streamlit run ui/app.py`` pointing at it; yields the UI's URL."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    api_url = api_server.url
-    port = free_port()
-    process = subprocess.Popen(
-        streamlit_command(port, address="127.0.0.1"),
-        env=streamlit_env(api_url),
-        stdout=subprocess.DEVNULL,  # an unread pipe would block Streamlit once its buffer fills
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200,
-                 UI_START_SECONDS, "Streamlit UI", process)
-        yield url
-    finally:
-        stop_process(process)
-
-
-@pytest.fixture()
-def page(ui_url: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            browser_page = browser.new_page(viewport=VIEWPORT)
-            browser_page.set_default_timeout(PAGE_TIMEOUT_MS)
-            expect.set_options(timeout=PAGE_TIMEOUT_MS)
-            browser_page.goto(ui_url)
-            browser_page.get_by_test_id("stChatInputTextArea").wait_for()
-            yield browser_page
-        finally:
-            browser.close()
-
-
-def ask(browser_page: Page, question: str) -> None:
-    chat_box = browser_page.get_by_test_id("stChatInputTextArea")
-    chat_box.fill(question)
-    chat_box.press("Enter")
-
-
-def test_streamed_answer_cites_the_right_page_and_refusal_is_shown(page: Page, artifacts_dir: Path) -> None:
-    browser_page = page
+def test_streamed_answer_cites_the_right_page_and_refusal_is_shown(
+    browser: Browser, ui_url: str, artifacts_dir: Path
+) -> None:
+    browser_page = open_chat(browser, ui_url, DESKTOP)
     expect(browser_page.get_by_text("Ready ·")).to_be_visible()
 
     ask(browser_page, G20_QUESTION)

@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "rag": {"core", "index", "rag"},
     "api": {"core", "index", "ingest", "rag", "api"},
     "evals": {"core", "index", "ingest", "rag", "evals"},
-    "benchmarks": {"core", "index", "ingest", "rag", "api", "evals", "benchmarks"},
+    "benchmarks": {"core", "index", "ingest", "rag", "api", "ui", "evals", "benchmarks"},  # ui: to launch it
     "zoneqa": set(PRODUCT_PACKAGES),
     "ui": {"ui", "core.schemas"},
 }

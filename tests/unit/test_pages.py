@@ -10,7 +10,10 @@ from core.errors import LoaderError
 from ingest.pages import PdfPages, find_span
 
 CORPUS_PDF = Path(__file__).resolve().parents[2] / "corpus" / "ftz-tenth-anniversary-pei-2024.pdf"
-PAGE_TEXT = "continued onto this page, where a reader finds its last words again. members to reach the\r\n“APEC Beijing Roadmap”. The 2016 G20\r\nSummit in Hang-\r\nzhou facilitated the adoption"
+PAGE_TEXT = (
+    "continued onto this page, where a reader finds its last words again. members to reach the\r\n"
+    "“APEC Beijing Roadmap”. The 2016 G20\r\nSummit in Hang-\r\nzhou facilitated the adoption"
+)
 
 
 def test_a_quote_is_found_across_line_breaks_hyphens_and_case() -> None:
