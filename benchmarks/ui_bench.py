@@ -5,7 +5,7 @@ the real Streamlit page against a real API. A MutationObserver installed in the 
 first appearance of a source card (``zoneqa-source-card``), of streamed answer text
 (``zoneqa-streaming``) and of the verified answer or refusal, in the browser's own clock, so
 short-lived elements are not missed and Playwright's polling adds nothing. Each question starts a
-new conversation (no follow-up rewriting).
+new conversation (the page opened afresh, so no follow-up rewriting).
 
 Usage::
 
@@ -128,8 +128,8 @@ def measure_generator(generator: str, options: BenchOptions, questions: list[str
                 page.get_by_test_id("stChatInputTextArea").wait_for()
                 ask_in_browser(page, questions[0])  # warm-up: first prompt evaluation, lazy loads
                 for question in questions:
-                    page.get_by_role("button", name="New conversation").click()
-                    page.locator(".zoneqa-answer").first.wait_for(state="detached")
+                    page.goto(url)  # no ?c=: a new conversation (no follow-up rewriting)
+                    page.get_by_test_id("stChatInputTextArea").wait_for()
                     runs.append(ask_in_browser(page, question))
                 browser.close()
         finally:
