@@ -83,11 +83,31 @@ def test_a_chinese_question_is_searched_in_english_only_when_the_translation_is_
     question = "2016年G20峰会在哪个城市举行？"
     good = _Rewriter("Which city hosted the 2016 G20 summit?")
     assert question_in_english(question, good) == "Which city hosted the 2016 G20 summit?"  # type: ignore[arg-type]
-    for bad in (None, "", "2016年G20峰会在哪个城市举行？", "Which city hosted the summit?", "x " * 400):
+    for bad in (None, "", "2016年G20峰会在哪个城市举行？", "x " * 400):
         assert question_in_english(question, _Rewriter(bad)) == question, bad  # type: ignore[arg-type]
+    # What a small model gets wrong is repaired: a lost number comes back, spelled numbers count.
+    lost = _Rewriter("Which city hosted the G20 summit?")
+    assert question_in_english(question, lost) == "Which city hosted the G20 summit? (2016)"  # type: ignore[arg-type]
+    spelled = _Rewriter("What are the six free trade zones set up in August?")
+    assert question_in_english("8月设立的6个自贸试验区是哪些？", spelled) == spelled.reply  # type: ignore[arg-type]
     english = _Rewriter("unused")
     assert question_in_english("Which city hosted it?", english) == "Which city hosted it?"  # type: ignore[arg-type]
     assert english.calls == 0  # English questions cost no LLM call
+
+
+def test_a_translation_keeps_the_questions_places_even_when_the_model_does_not() -> None:
+    from rag.language import question_in_english
+
+    left_in = _Rewriter("How long will it take to register a business in海南 by the end of 2019?")
+    assert question_in_english("到2019年底，在海南注册开办一家企业要花多长时间？", left_in) == (  # type: ignore[arg-type]
+        "How long will it take to register a business in Hainan by the end of 2019?"
+    )
+    swapped = _Rewriter("How many new enterprises were established in the Sichuan Free Trade Zone in 2024?")
+    assert question_in_english("2024年陕西自贸试验区新设立了多少家企业？", swapped) == (  # type: ignore[arg-type]
+        "How many new enterprises were established in the Sichuan Free Trade Zone in 2024? (Shaanxi)"
+    )
+    chinese = "在海南注册开办一家企业要花多长时间？"
+    assert question_in_english(chinese, _Rewriter("在海南注册开办一家企业要花多长时间 how long")) == chinese  # type: ignore[arg-type]
 
 
 class _Sequence(_Rewriter):
