@@ -45,10 +45,14 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
-def _settings(ingest: bool) -> Settings:
+def _settings(ingest: bool, dataset: str = "gold") -> Settings:
     from core.config import get_settings
 
     settings = get_settings()
+    from evals.datasets import WITH_ZH_DOCUMENTS
+
+    if dataset in WITH_ZH_DOCUMENTS:
+        settings, ingest = _with_zh_documents(settings), True
     if ingest:
         from ingest.pipeline import Ingestor
 
@@ -56,6 +60,21 @@ def _settings(ingest: bool) -> Settings:
         if report.failed:
             typer.echo(f"ingest failures: {[(o.source, o.reason) for o in report.failed]}", err=True)
     return settings
+
+
+def _with_zh_documents(settings: Settings) -> Settings:
+    """Settings for an index of its own over the corpus plus the Chinese test documents."""
+    import shutil
+
+    from evals.datasets import ZH_CORPUS_DIR
+
+    folder = settings.data_dir / "eval-zh-docs"
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for source in [*settings.corpus_dir.iterdir(), *ZH_CORPUS_DIR.glob("*.txt")]:
+        if source.is_file() and not (corpus / source.name).exists():
+            shutil.copy2(source, corpus / source.name)
+    return settings.model_copy(update={"data_dir": folder / "data", "corpus_dir": corpus})
 
 
 def _report_dir(out: Path | None) -> Path:
@@ -119,7 +138,8 @@ def answers(
     dataset: Annotated[
         str,
         typer.Option(
-            help="gold (zone_gold.jsonl), hard (zone_hard.jsonl), zh (zone_zh.jsonl) or zh-twins (its English twins)."
+            help="gold (zone_gold.jsonl), hard (zone_hard.jsonl), zh (zone_zh.jsonl), zh-twins (its English twins) "
+            "or zh-docs (its items over the Chinese test documents, in both languages, indexed with the corpus)."
         ),
     ] = "gold",
     split: Annotated[str, typer.Option(help="all, dev (tune on it) or test (report on it).")] = "all",
@@ -146,7 +166,7 @@ def answers(
         items = gold_items(dataset, split)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
-    settings = _settings(ingest)
+    settings = _settings(ingest, dataset)
     folder = _report_dir(out)
     partial = folder / "per_question.jsonl"
     done = _read_partial(partial) if resume else []

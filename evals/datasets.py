@@ -91,7 +91,9 @@ def contains_evidence(text: str, evidence: str | None) -> bool:
     return normalize_for_match(evidence) in normalize_for_match(text)
 
 
-DATASETS = {"gold": GOLD_PATH, "hard": HARD_PATH, "zh": ZH_PATH, "zh-twins": ZH_PATH}
+DATASETS = {"gold": GOLD_PATH, "hard": HARD_PATH, "zh": ZH_PATH, "zh-twins": ZH_PATH, "zh-docs": ZH_PATH}
+#: Datasets over the default corpus plus the Chinese test documents (an index of their own).
+WITH_ZH_DOCUMENTS = ("zh-docs",)
 SPLITS = ("all", "dev", "test")
 
 
@@ -106,6 +108,7 @@ def gold_items(dataset: str = "gold", split: str = "all") -> list[GoldItem]:
         gold_items("hard", "dev")      # the half to tune on
         gold_items("hard", "test")     # the half to report on
         gold_items("zh-twins")         # the Chinese items' English twins, same facts
+        gold_items("zh-docs")          # over the Chinese test documents, asked in Chinese and in English
     """
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}: use {', '.join(DATASETS)}")
@@ -121,6 +124,13 @@ def gold_items(dataset: str = "gold", split: str = "all") -> list[GoldItem]:
     if split != "all" and not any(item.split for item in items):
         raise ValueError(f"the {dataset} set has no dev/test halves: use --split all")
     zh_documents = {path.name for path in ZH_CORPUS_DIR.glob("*.txt")}
+    if dataset in WITH_ZH_DOCUMENTS:
+        return [
+            item
+            for item in items
+            if (split == "all" or item.split == split)
+            and (item.source in zh_documents or (item.twin_id is not None and item.source is None))
+        ]
     return [
         item
         for item in items

@@ -121,10 +121,25 @@ def answer_in(language: Language, text: str, generator: Generator) -> str | None
         return None
     sentences: list[str] = []
     for claim, markers in split_claims(text):
-        reply = generator.rewrite(_messages(_ANSWER_SYSTEM, claim), max_tokens=_ANSWER_MAX_TOKENS)
-        translated = " ".join((reply or "").split()).strip().rstrip("。.!！?？ ")
-        if not translated or not has_han(translated) or numbers_in(claim) - numbers_in(translated):
+        translated = _sentence_in_chinese(claim, generator)
+        if translated is None:
             return None
         cited = "".join(f"[{n}]" for n in markers)
         sentences.append(f"{translated} {cited}。" if cited else f"{translated}。")
     return "".join(sentences) or None
+
+
+def _sentence_in_chinese(claim: str, generator: Generator) -> str | None:
+    """One sentence in Chinese with all its numbers, or None. A translation that dropped one (``G20``
+    written as 二十国集团) is asked for again once, naming the words to keep as they are."""
+    system = _ANSWER_SYSTEM
+    for _attempt in range(2):
+        reply = generator.rewrite(_messages(system, claim), max_tokens=_ANSWER_MAX_TOKENS)
+        translated = " ".join((reply or "").split()).strip().rstrip("。.!！?？ ")
+        if translated and has_han(translated) and not numbers_in(claim) - numbers_in(translated):
+            return translated
+        keep = [word.strip(".,;:()") for word in claim.split() if any(char.isdigit() for char in word)]
+        if not keep:
+            return None
+        system = f"{_ANSWER_SYSTEM} Write these exactly as they are: {', '.join(keep)}."
+    return None

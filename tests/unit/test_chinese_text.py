@@ -130,10 +130,14 @@ def test_an_answer_is_translated_sentence_by_sentence_and_keeps_its_markers_and_
     assert answer_in("zh", text, good) == "2016年G20峰会在杭州举行 [1]。峰会通过了9项原则 [2][3]。"  # type: ignore[arg-type]
     assert good.calls == 2
     assert answer_in("en", text, _Sequence()) is None  # type: ignore[arg-type]
+    # A sentence whose translation lost a number is asked for once more, naming what to keep.
+    retried = _Sequence("2016年二十国集团峰会在杭州举行。", "2016年G20峰会在杭州举行。", "峰会通过了9项原则。")
+    assert answer_in("zh", text, retried) == "2016年G20峰会在杭州举行 [1]。峰会通过了9项原则 [2][3]。"  # type: ignore[arg-type]
+    assert retried.calls == 3
     broken = (
-        ("2016年G20峰会在杭州举行。", "The summit adopted 9 principles."),  # not Chinese
-        ("2016年G20峰会在杭州举行。", "峰会通过了若干原则。"),  # a number lost
-        ("2016年二十国集团峰会在杭州举行。", "峰会通过了9项原则。"),  # "G20" lost its number
+        ("2016年G20峰会在杭州举行。", "The summit adopted 9 principles.", "The summit adopted 9 principles."),
+        ("2016年G20峰会在杭州举行。", "峰会通过了若干原则。", "峰会通过了若干原则。"),  # a number lost twice
+        ("2016年二十国集团峰会在杭州举行。", "2016年二十国集团峰会在杭州举行。"),  # "G20" lost its number twice
     )
     for replies in broken:
         assert answer_in("zh", text, _Sequence(*replies)) is None, replies  # type: ignore[arg-type]
