@@ -19,9 +19,10 @@ Usage::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
-from core.text.terms import has_han
+from core.text.terms import han_terms, has_han
 from rag.citations import numbers_in, split_claims
 from rag.generators.base import ChatMessage, Generator
 from rag.zh_glossary import english_terms, replace_chinese
@@ -56,6 +57,10 @@ _SPELLED_NUMBERS = {
 }
 # More Chinese than this share of a translation's characters: it is no translation.
 _MAX_HAN_SHARE = 0.3
+# A passage holding this share of a Chinese question's character pairs is about what it asks.
+_OWN_LANGUAGE_SHARE = 0.4
+# The top passages looked at for one in the question's own language.
+OWN_LANGUAGE_DEPTH = 3
 _ANSWER_SYSTEM = (
     "Translate the user's sentence into Simplified Chinese. Keep every number, name and date exactly as "
     "written. Reply with the translation only."
@@ -73,9 +78,46 @@ def _messages(system: str, text: str) -> list[ChatMessage]:
     return [{"role": "system", "content": system}, {"role": "user", "content": text}]
 
 
+_CHINESE_DIGITS = {char: value for value, chars in enumerate(("〇零", "一", "二两", "三", "四", "五", "六", "七", "八", "九")) for char in chars}
+_CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CHINESE_NUMERAL = re.compile("[〇零一二两三四五六七八九十百千万]+")
+
+
+def _chinese_value(run: str) -> int:
+    """二十 → 20, 三百零五 → 305, 二〇一六 → 2016 (digits alone are read one by one)."""
+    if not any(char in _CHINESE_UNITS or char == "万" for char in run):
+        return int("".join(str(_CHINESE_DIGITS[char]) for char in run))
+    total = section = digit = 0
+    for char in run:
+        if char in _CHINESE_DIGITS:
+            digit = _CHINESE_DIGITS[char]
+        elif char in _CHINESE_UNITS:
+            section += (digit or 1) * _CHINESE_UNITS[char]
+            digit = 0
+        else:  # 万
+            total += (section + digit or 1) * 10_000
+            section = digit = 0
+    return total + section + digit
+
+
+def chinese_numbers(text: str) -> set[str]:
+    """The numbers a Chinese text writes in words (二十国集团 → 20, 六个 → 6), as digits."""
+    return {str(_chinese_value(run)) for run in _CHINESE_NUMERAL.findall(text)}
+
+
 def _numbers_said(text: str) -> set[str]:
     words = {word.lower() for word in re.findall(r"[A-Za-z]+", text)}
     return numbers_in(text) | {_SPELLED_NUMBERS[word] for word in words if word in _SPELLED_NUMBERS}
+
+
+def found_in_its_own_language(question: str, texts: Sequence[str]) -> bool:
+    """True when one of ``texts`` (the top passages for the question as asked) is written in the
+    question's language and shares enough of its words: then it is read and answered as asked, with
+    no translation (a Chinese question about a Chinese document)."""
+    terms = set(han_terms(question))
+    if not terms:
+        return False
+    return any(len(terms & set(han_terms(text))) >= _OWN_LANGUAGE_SHARE * len(terms) for text in texts)
 
 
 def question_in_english(question: str, generator: Generator) -> str:
@@ -136,7 +178,9 @@ def _sentence_in_chinese(claim: str, generator: Generator) -> str | None:
     for _attempt in range(2):
         reply = generator.rewrite(_messages(system, claim), max_tokens=_ANSWER_MAX_TOKENS)
         translated = " ".join((reply or "").split()).strip().rstrip("。.!！?？ ")
-        if translated and has_han(translated) and not numbers_in(claim) - numbers_in(translated):
+        # 二十国集团 keeps G20's number: numbers written in Chinese words count.
+        kept = numbers_in(translated) | chinese_numbers(translated)
+        if translated and has_han(translated) and not numbers_in(claim) - kept:
             return translated
         keep = [word.strip(".,;:()") for word in claim.split() if any(char.isdigit() for char in word)]
         if not keep:

@@ -31,7 +31,15 @@ from rag.condense import condense_question
 from rag.evidence import Evidence, EvidenceSelector
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
-from rag.language import REFUSAL_TEXTS, Language, answer_in, language_of, question_in_english
+from rag.language import (
+    OWN_LANGUAGE_DEPTH,
+    REFUSAL_TEXTS,
+    Language,
+    answer_in,
+    found_in_its_own_language,
+    language_of,
+    question_in_english,
+)
 from rag.prompts import REFUSAL_SENTINEL
 from rag.retriever import HybridSearcher, RetrievedChunk
 
@@ -121,12 +129,19 @@ class RagPipeline:
         clock = _Clock()
         language = language_of(question)
         question_used = condense_question(question, history, self.generator)
-        # Searched, read and checked in the documents' language; answered in the question's.
-        question_used = question_in_english(question_used, self.generator)
+        hits: list[RetrievedChunk] | None = None
+        if language != "en":
+            # A question the documents answer in its own language is read as asked; any other is
+            # searched, read and checked in the documents' language (English) and answered in its own.
+            hits = self._search(question_used, top_k, sources)
+            own = [hit.chunk.text for hit in hits[:OWN_LANGUAGE_DEPTH]]
+            if not found_in_its_own_language(question_used, own):
+                hits, question_used = None, question_in_english(question_used, self.generator)
         translate = language != "en" and language_of(question_used) == "en"
         clock.lap("condense")
 
-        hits = self._search(question_used, top_k, sources)
+        if hits is None:
+            hits = self._search(question_used, top_k, sources)
         clock.lap("retrieve")
         evidence = self.selector.select(question_used, hits)
         clock.lap("select")

@@ -334,7 +334,7 @@ def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(defau
 
 
 def test_a_translation_that_changes_a_number_is_not_used(default_pipeline: RagPipeline) -> None:
-    for broken in ("2017年G20峰会在杭州举行。", "2016年二十国集团峰会在杭州举行。", "The summit was in Hangzhou."):
+    for broken in ("2017年G20峰会在杭州举行。", "2016年峰会在杭州举行。", "The summit was in Hangzhou."):
         answer = scripted_pipeline(default_pipeline, RoutingModel(broken)).answer(ZH_G20)
         assert answer.answerable and "Hangzhou [1]" in answer.answer, broken
 

@@ -131,13 +131,28 @@ def test_an_answer_is_translated_sentence_by_sentence_and_keeps_its_markers_and_
     assert good.calls == 2
     assert answer_in("en", text, _Sequence()) is None  # type: ignore[arg-type]
     # A sentence whose translation lost a number is asked for once more, naming what to keep.
-    retried = _Sequence("2016年二十国集团峰会在杭州举行。", "2016年G20峰会在杭州举行。", "峰会通过了9项原则。")
+    retried = _Sequence("2016年峰会在杭州举行。", "2016年G20峰会在杭州举行。", "峰会通过了9项原则。")
     assert answer_in("zh", text, retried) == "2016年G20峰会在杭州举行 [1]。峰会通过了9项原则 [2][3]。"  # type: ignore[arg-type]
     assert retried.calls == 3
     broken = (
         ("2016年G20峰会在杭州举行。", "The summit adopted 9 principles.", "The summit adopted 9 principles."),
         ("2016年G20峰会在杭州举行。", "峰会通过了若干原则。", "峰会通过了若干原则。"),  # a number lost twice
-        ("2016年二十国集团峰会在杭州举行。", "2016年二十国集团峰会在杭州举行。"),  # "G20" lost its number twice
+        ("2016年峰会在杭州举行。", "2016年峰会在杭州举行。"),  # "G20" lost twice
     )
+    # A number written in Chinese words is kept: 二十国集团 is G20, 九项 is 9.
+    in_words = _Sequence("2016年二十国集团峰会在杭州举行。", "峰会通过了九项原则。")
+    assert answer_in("zh", text, in_words) == "2016年二十国集团峰会在杭州举行 [1]。峰会通过了九项原则 [2][3]。"  # type: ignore[arg-type]
     for replies in broken:
         assert answer_in("zh", text, _Sequence(*replies)) is None, replies  # type: ignore[arg-type]
+
+
+def test_a_chinese_question_is_read_as_asked_only_when_a_top_passage_is_chinese_and_about_it() -> None:
+    from rag.language import found_in_its_own_language
+
+    question = "临海综保区是哪一年正式封关运作的？"
+    yearbook = "临海综保区于2016年3月获批设立，2017年11月通过国家验收并正式封关运作，规划面积3.85平方公里。"
+    assert found_in_its_own_language(question, ["The 2016 G20 Summit in Hangzhou ...", yearbook])
+    assert not found_in_its_own_language(question, ["The 2016 G20 Summit in Hangzhou facilitated the adoption."])
+    # Chinese, but about something else: a few shared characters are not enough.
+    assert not found_in_its_own_language("2016年G20峰会在哪个城市举行？", [yearbook])
+    assert not found_in_its_own_language("Which year did it open?", [yearbook])
