@@ -78,9 +78,7 @@ def _messages(system: str, text: str) -> list[ChatMessage]:
     return [{"role": "system", "content": system}, {"role": "user", "content": text}]
 
 
-_CHINESE_DIGITS = {
-    char: value for value, chars in enumerate(("〇零", "一", "二两", "三", "四", "五", "六", "七", "八", "九")) for char in chars
-}
+_CHINESE_DIGITS = {char: value for value, chars in enumerate("〇零 一 二两 三 四 五 六 七 八 九".split()) for char in chars}
 _CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CHINESE_NUMERAL = re.compile("[〇零一二两三四五六七八九十百千万]+")
 
