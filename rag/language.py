@@ -78,7 +78,8 @@ def _messages(system: str, text: str) -> list[ChatMessage]:
     return [{"role": "system", "content": system}, {"role": "user", "content": text}]
 
 
-_CHINESE_DIGITS = {char: value for value, chars in enumerate("〇零 一 二两 三 四 五 六 七 八 九".split()) for char in chars}
+_DIGIT_CHARS = ("〇零", "一", "二两", "三", "四", "五", "六", "七", "八", "九")  # the characters of 0 to 9
+_CHINESE_DIGITS = {char: value for value, chars in enumerate(_DIGIT_CHARS) for char in chars}
 _CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CHINESE_NUMERAL = re.compile("[〇零一二两三四五六七八九十百千万]+")
 
