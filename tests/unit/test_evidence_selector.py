@@ -357,3 +357,31 @@ def test_selector_continuation_row_reads_under_chunk_context() -> None:
     [best] = selector.select("What were goods exports in 2014?", [make_hit(chunk)], max_items=1)
     assert best.text == ROWS[2014 - 1960]
     assert best.context == context
+
+
+# --- rows keyed by the question's numbers -------------------------------------------------------
+
+
+def test_rows_of_years_the_question_does_not_ask_about_are_left_out() -> None:
+    """Asked about 2014, the selector keeps the 2014 row and none of its near-identical neighbours."""
+    chunk = make_chunk(BIG_TABLE_TEXT)
+    selector, _ = make_selector()
+    evidence = selector.select("What were goods exports in 2014?", [make_hit(chunk)], max_items=5)
+    labels = [item.text.split("|")[0].strip() for item in evidence if item.context]
+    assert labels == ["2014"]
+    assert any(item.text == NOTE or item.text.startswith(INTRO) or not item.context for item in evidence)
+
+
+def test_both_years_of_a_comparison_are_kept() -> None:
+    chunk = make_chunk(BIG_TABLE_TEXT)
+    selector, _ = make_selector()
+    evidence = selector.select("By how much did goods exports grow from 2008 to 2009?", [make_hit(chunk)])
+    labels = sorted(item.text.split("|")[0].strip() for item in evidence if item.context)
+    assert labels == ["2008", "2009"]
+
+
+def test_rows_stay_when_no_row_label_is_asked_about() -> None:
+    chunk = make_chunk(BIG_TABLE_TEXT)
+    selector, _ = make_selector()
+    evidence = selector.select("What were goods exports in 1850?", [make_hit(chunk)], max_items=3)
+    assert len([item for item in evidence if item.context]) >= 2  # several years, none singled out
