@@ -169,7 +169,7 @@ class EvidenceSettings(BaseModel):
     # the gate and 62% of unanswerable ones are refused by it (the rest by the name check, the LLM
     # or the citation check); at 0.42 the figures were 99% and 38%.
     refusal_threshold: float = Field(
-        0.50, ge=0.0, le=1.0, description="Best evidence score below which ZoneQA refuses before generating."
+        0.40, ge=0.0, le=1.0, description="Best evidence score below which ZoneQA refuses before generating."
     )
     refuse_unknown_names: bool = Field(
         True, description="Refuse when the question names something (a proper noun, a number) no document contains."
