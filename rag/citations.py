@@ -131,6 +131,7 @@ class CitationChecker:
         """Keep the supported sentences of ``answer``; numbers that ``question`` states count as given."""
         by_number = {item.n: item for item in evidence}
         given = numbers_in(question)
+        asked = set(content_terms(question))
         claims = split_claims(answer)
         vectors = self.embedder.embed_documents([text for text, _ in claims])
         threshold = self.settings.support_threshold
@@ -142,6 +143,10 @@ class CitationChecker:
             valid = [n for n in markers if n in by_number]
             if len(content_terms(claim)) < _MIN_CLAIM_TOKENS:
                 result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "no claim"))
+                continue
+            if asked and set(content_terms(claim)) <= asked:
+                # "The next congress will be hosted by the city of [1]." says nothing the question did not.
+                result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "restates the question"))
                 continue
             # A difference or sum of two cited numbers is worked from them, not made up.
             derived = derived_numbers(" ".join(by_number[n].readable for n in valid)) if valid else set()
