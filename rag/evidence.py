@@ -35,6 +35,8 @@ _TABLE_CAPTION = re.compile(r"^Table\s+\d+[:.]", re.IGNORECASE)
 _MAX_TABLE_UNIT_CHARS = 1200
 _VECTOR_CACHE_SIZE = 20000
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A bibliography entry in the GB/T 7714 style Chinese papers use: "Li Z. Study on ... [J]." (also [N], [R], [M] ...).
+_REFERENCE_ENTRY = re.compile(r"\[(?:J|N|R|M|C|D|S|P|Z|EB/OL|J/OL|N/OL)\](?:[.,\s]|$)")
 
 
 @dataclass
@@ -166,6 +168,14 @@ def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
     return sorted(units)
 
 
+def is_reference_entry(text: str) -> bool:
+    """A bibliography line ("Quan Y., Zhang T. Y. The Direction ... of China's Free Trade Pilot Zones [J].").
+
+    It shares the question's words (it is a paper's title) and states nothing: no evidence.
+    """
+    return _REFERENCE_ENTRY.search(text.strip()) is not None
+
+
 def row_label(item: Evidence) -> str | None:
     """The first cell of a table row read under its caption and header (``"2004 | 9,222,553"`` → ``"2004"``)."""
     if not item.context or "\n" in item.text.strip() or "|" not in item.text:
@@ -232,6 +242,7 @@ class EvidenceSelector:
         # A sentence that merely restates the question (a heading, an FAQ line, keyword stuffing)
         # matches it best of all and answers nothing: it is not evidence.
         candidates = [c for c in candidates if not restates_question(query_tokens, c.text)]
+        candidates = [c for c in candidates if not is_reference_entry(c.text)]
         candidates = keep_asked_rows(question, candidates)
         if not candidates:
             return []

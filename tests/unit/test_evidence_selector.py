@@ -385,3 +385,31 @@ def test_rows_stay_when_no_row_label_is_asked_about() -> None:
     selector, _ = make_selector()
     evidence = selector.select("What were goods exports in 1850?", [make_hit(chunk)], max_items=3)
     assert len([item for item in evidence if item.context]) >= 2  # several years, none singled out
+
+
+# --- bibliography entries ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [
+        ("Quan Y., Zhang T. Y. The Direction and Development Path of China's Free Trade Pilot Zones [J].", True),
+        ("China Free Trade Pilot Zone Development Report, 2022 [R].", True),
+        ("Xi Jinping Chairs the 20th Meeting of the Central Leading Group [N].", True),
+        ("Wang L. Zone policy [J]. Economic Review, 2021, 3(2): 10-15.", True),
+        ("The Shanghai free trade zone opened in September 2013 [1].", False),
+        ("In 2016, the negative list of the FTZ was extended nationwide.", False),
+    ],
+)
+def test_bibliography_entries_are_recognised(text: str, reference: bool) -> None:
+    from rag.evidence import is_reference_entry
+
+    assert is_reference_entry(text) is reference
+
+
+def test_bibliography_entries_are_never_evidence() -> None:
+    reference = "Li Z. L., Liu D. Study on When the Shanghai Free Trade Zone Opened [J]."
+    chunk = make_chunk(f"{SHANGHAI} {reference}")
+    selector, _ = make_selector()
+    evidence = selector.select(QUESTION, [make_hit(chunk)])
+    assert [item.text for item in evidence] == [SHANGHAI]
