@@ -26,6 +26,7 @@ from core.config import EvidenceSettings
 from core.text.sentences import sentence_spans
 from core.text.terms import content_terms
 from index.embedders import Embedder
+from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
@@ -130,6 +131,7 @@ class CitationChecker:
         """Keep the supported sentences of ``answer``; numbers that ``question`` states count as given."""
         by_number = {item.n: item for item in evidence}
         given = numbers_in(question)
+        asked = set(content_terms(question))
         claims = split_claims(answer)
         vectors = self.embedder.embed_documents([text for text, _ in claims])
         threshold = self.settings.support_threshold
@@ -142,7 +144,13 @@ class CitationChecker:
             if len(content_terms(claim)) < _MIN_CLAIM_TOKENS:
                 result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "no claim"))
                 continue
-            scored = {n: self.support(claim, vector, by_number[n], given) for n in valid}
+            if asked and set(content_terms(claim)) <= asked:
+                # "The next congress will be hosted by the city of [1]." says nothing the question did not.
+                result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "restates the question"))
+                continue
+            # A difference or sum of two cited numbers is worked from them, not made up.
+            derived = derived_numbers(" ".join(by_number[n].readable for n in valid)) if valid else set()
+            scored = {n: self.support(claim, vector, by_number[n], given | derived) for n in valid}
             supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
             reason = "" if supported else ("uncited" if not valid else "cited passages do not support it")
             if not supported:

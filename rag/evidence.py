@@ -34,6 +34,9 @@ _TABLE_CAPTION = re.compile(r"^Table\s+\d+[:.]", re.IGNORECASE)
 # A table printed whole in a prompt must stay small; larger ones are cut into caption+rows units.
 _MAX_TABLE_UNIT_CHARS = 1200
 _VECTOR_CACHE_SIZE = 20000
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A bibliography entry in the GB/T 7714 style Chinese papers use: "Li Z. Study on ... [J]." (also [N], [R], [M] ...).
+_REFERENCE_ENTRY = re.compile(r"\[(?:J|N|R|M|C|D|S|P|Z|EB/OL|J/OL|N/OL)\](?:[.,\s]|$)")
 
 
 @dataclass
@@ -165,6 +168,39 @@ def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
     return sorted(units)
 
 
+def is_reference_entry(text: str) -> bool:
+    """A bibliography line ("Quan Y., Zhang T. Y. The Direction ... of China's Free Trade Pilot Zones [J].").
+
+    It shares the question's words (it is a paper's title) and states nothing: no evidence.
+    """
+    return _REFERENCE_ENTRY.search(text.strip()) is not None
+
+
+def row_label(item: Evidence) -> str | None:
+    """The first cell of a table row read under its caption and header (``"2004 | 9,222,553"`` → ``"2004"``)."""
+    if not item.context or "\n" in item.text.strip() or "|" not in item.text:
+        return None
+    return item.text.split("|", 1)[0].strip() or None
+
+
+def keep_asked_rows(question: str, candidates: list[Evidence]) -> list[Evidence]:
+    """Leave out table rows keyed by a number the question does not ask about, when some row is keyed by one it does.
+
+    "How much did the world import in 2004?" wants the 2004 row: the 1997 and 2001 rows of the same
+    table score almost as well (same caption, same header) and only tempt a small model to read
+    the wrong line. Rows are kept as they are when no row label matches the question's numbers.
+    """
+    asked = {number.replace(",", "") for number in _NUMBER.findall(question)}
+    labels = {id(item): row_label(item) for item in candidates}
+    if not asked or not any(label in asked for label in labels.values() if label):
+        return candidates
+    return [
+        item
+        for item in candidates
+        if (label := labels[id(item)]) is None or label in asked or not _NUMBER.fullmatch(label)
+    ]
+
+
 def _caption_before(text: str, row_start: int) -> int | None:
     line_start = text.rfind("\n", 0, max(row_start - 1, 0)) + 1
     line = text[line_start : max(row_start - 1, line_start)]
@@ -206,6 +242,8 @@ class EvidenceSelector:
         # A sentence that merely restates the question (a heading, an FAQ line, keyword stuffing)
         # matches it best of all and answers nothing: it is not evidence.
         candidates = [c for c in candidates if not restates_question(query_tokens, c.text)]
+        candidates = [c for c in candidates if not is_reference_entry(c.text)]
+        candidates = keep_asked_rows(question, candidates)
         if not candidates:
             return []
         for candidate in candidates:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from itertools import zip_longest
 
 from core.schemas import ChatTurn
+from rag.arithmetic import worked_lines
 from rag.evidence import Evidence
 from rag.generators.base import ChatMessage
 
@@ -90,7 +91,10 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
 
 
 def answer_messages(question: str, evidence: Sequence[Evidence]) -> list[ChatMessage]:
-    user = f"<evidence>\n{format_evidence(evidence)}\n</evidence>\n\nQuestion: {question}"
+    """The answer prompt; a question asking for a change over table cells also gets the worked numbers."""
+    worked = worked_lines(question, evidence)
+    calculations = "\n<calculations>\n" + "\n".join(worked) + "\n</calculations>" if worked else ""
+    user = f"<evidence>\n{format_evidence(evidence)}\n</evidence>{calculations}\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 

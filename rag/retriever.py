@@ -111,6 +111,8 @@ def merge_adjacent(first: Chunk, second: Chunk) -> Chunk:
         page_end=second.page_end if second.page_end is not None else first.page_end,
         section=first.section or second.section,
         page_spans=page_spans,
+        # The merged text starts where the first chunk does: a table it continues keeps its caption and header.
+        context=first.context,
     )
 
 

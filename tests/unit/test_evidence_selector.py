@@ -357,3 +357,59 @@ def test_selector_continuation_row_reads_under_chunk_context() -> None:
     [best] = selector.select("What were goods exports in 2014?", [make_hit(chunk)], max_items=1)
     assert best.text == ROWS[2014 - 1960]
     assert best.context == context
+
+
+# --- rows keyed by the question's numbers -------------------------------------------------------
+
+
+def test_rows_of_years_the_question_does_not_ask_about_are_left_out() -> None:
+    """Asked about 2014, the selector keeps the 2014 row and none of its near-identical neighbours."""
+    chunk = make_chunk(BIG_TABLE_TEXT)
+    selector, _ = make_selector()
+    evidence = selector.select("What were goods exports in 2014?", [make_hit(chunk)], max_items=5)
+    labels = [item.text.split("|")[0].strip() for item in evidence if item.context]
+    assert labels == ["2014"]
+    assert any(item.text == NOTE or item.text.startswith(INTRO) or not item.context for item in evidence)
+
+
+def test_both_years_of_a_comparison_are_kept() -> None:
+    chunk = make_chunk(BIG_TABLE_TEXT)
+    selector, _ = make_selector()
+    evidence = selector.select("By how much did goods exports grow from 2008 to 2009?", [make_hit(chunk)])
+    labels = sorted(item.text.split("|")[0].strip() for item in evidence if item.context)
+    assert labels == ["2008", "2009"]
+
+
+def test_rows_stay_when_no_row_label_is_asked_about() -> None:
+    chunk = make_chunk(BIG_TABLE_TEXT)
+    selector, _ = make_selector()
+    evidence = selector.select("What were goods exports in 1850?", [make_hit(chunk)], max_items=3)
+    assert len([item for item in evidence if item.context]) >= 2  # several years, none singled out
+
+
+# --- bibliography entries ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [
+        ("Quan Y., Zhang T. Y. The Direction and Development Path of China's Free Trade Pilot Zones [J].", True),
+        ("China Free Trade Pilot Zone Development Report, 2022 [R].", True),
+        ("Xi Jinping Chairs the 20th Meeting of the Central Leading Group [N].", True),
+        ("Wang L. Zone policy [J]. Economic Review, 2021, 3(2): 10-15.", True),
+        ("The Shanghai free trade zone opened in September 2013 [1].", False),
+        ("In 2016, the negative list of the FTZ was extended nationwide.", False),
+    ],
+)
+def test_bibliography_entries_are_recognised(text: str, reference: bool) -> None:
+    from rag.evidence import is_reference_entry
+
+    assert is_reference_entry(text) is reference
+
+
+def test_bibliography_entries_are_never_evidence() -> None:
+    reference = "Li Z. L., Liu D. Study on When the Shanghai Free Trade Zone Opened [J]."
+    chunk = make_chunk(f"{SHANGHAI} {reference}")
+    selector, _ = make_selector()
+    evidence = selector.select(QUESTION, [make_hit(chunk)])
+    assert [item.text for item in evidence] == [SHANGHAI]

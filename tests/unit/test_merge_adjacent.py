@@ -243,3 +243,14 @@ def test_mixed_ranking_keeps_order_of_surviving_hits() -> None:
 def test_no_hits_no_merges() -> None:
     """An empty result stays empty."""
     assert HybridSearcher._merge_neighbours([]) == []
+
+
+def test_merged_chunk_keeps_the_table_context_of_the_chunk_it_starts_with() -> None:
+    """A chunk that continues a table carries its caption and header; merging must not lose them,
+    or every row is read under the wrong "header" (the first data row)."""
+    first = chunk(0, 60, 0)
+    first.context = "Table 2: Trade\nYear | Export | Import"
+    second = chunk(50, 120, 1)
+    merged = merge_adjacent(second, first)
+    assert merged.context == "Table 2: Trade\nYear | Export | Import"
+    assert merge_adjacent(chunk(0, 60, 0), chunk(50, 120, 1)).context == ""

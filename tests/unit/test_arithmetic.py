@@ -1,0 +1,103 @@
+"""Worked arithmetic over table evidence (``rag.arithmetic``) and the citation check's derived numbers.
+
+A question asking for a change between two table cells gets the subtraction done for it, so the
+model only copies; the citation check then accepts the difference because both cited cells hold
+its operands, and still rejects a number that no two cited numbers make.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.config import EvidenceSettings
+from core.documents import Chunk, make_chunk_id
+from rag.arithmetic import derived_numbers, worked_lines
+from rag.citations import CitationChecker
+from rag.evidence import Evidence
+from rag.prompts import answer_messages
+
+GOODS = "Table 2: World Goods Trade (Unit: Million US dollars)\nYear | Export | Import | Total trade | Growth rate (%)"
+SERVICES = (
+    "Table 3: World Service Trade (Unit: Million US dollars)\nYear | Export | Import | Total trade | Growth rate (%)"
+)
+
+
+def item(text: str, n: int, context: str = "") -> Evidence:
+    chunk = Chunk(
+        chunk_id=make_chunk_id("t.pdf", text),
+        source="t.pdf",
+        title="T",
+        text=text,
+        chunk_index=n,
+        char_start=0,
+        char_end=len(text),
+        sha256="x",
+        context=context,
+    )
+    return Evidence(text, chunk, 0, len(text), context=context, n=n)
+
+
+ROW_2008 = item("2008 | 16,170,529 | 16,496,984 | 32,667,513 | 15.43", 1, GOODS)
+ROW_2009 = item("2009 | 12,565,091 | 12,714,737 | 25,279,828 | -22.61", 2, GOODS)
+SERVICES_2009 = item("2009 | 3,488,683 | 3,300,083 | 6,788,766 | -9.27", 3, SERVICES)
+SENTENCE = item("World trade recovered strongly after the financial crisis of 2008.", 4)
+
+
+def test_two_years_of_one_table_give_the_change_of_the_asked_column_first() -> None:
+    lines = worked_lines("By how much did total trade drop between 2008 and 2009?", [ROW_2008, ROW_2009, SENTENCE])
+    assert lines[0].startswith("From [1] and [2]: Total trade")
+    assert "fell by 7,387,685, from 32,667,513 (2008) to 25,279,828 (2009)" in lines[0]
+    assert len(lines) <= 3
+    assert not any("Growth rate" in line for line in lines)  # levels asked about, not rates
+
+
+def test_a_header_of_years_gives_the_change_per_labelled_row() -> None:
+    table = item("Table 4: Inflows (Unit: Billion US dollars)\nYear | 2014 | 2015\nInflow Volume | 14,039 | 20,418", 1)
+    [line] = worked_lines("How much did inflows jump from 2014 to 2015?", [table])
+    assert line == "From [1]: Inflow Volume rose by 6,379, from 14,039 (2014) to 20,418 (2015)."
+
+
+def test_one_year_in_two_tables_gives_the_gap_when_the_question_compares() -> None:
+    question = "In 2009, which fell further in percentage terms, goods or services, and by how many points?"
+    lines = worked_lines(question, [ROW_2009, SERVICES_2009])
+    assert lines and "a difference of 13.34" in lines[0] and "-22.61" in lines[0] and "-9.27" in lines[0]
+
+
+def test_no_worked_lines_for_a_plain_lookup_or_without_tables() -> None:
+    assert worked_lines("What were goods exports in 2009?", [ROW_2008, ROW_2009]) == []
+    assert worked_lines("What was the growth rate of goods in 2009?", [ROW_2009, SERVICES_2009]) == []
+    assert worked_lines("By how much did trade drop between 2008 and 2009?", [SENTENCE]) == []
+
+
+def test_the_prompt_carries_the_worked_lines_only_when_there_are_some() -> None:
+    asked = answer_messages("By how much did total trade drop between 2008 and 2009?", [ROW_2008, ROW_2009])
+    assert "<calculations>" in asked[1]["content"] and "7,387,685" in asked[1]["content"]
+    plain = answer_messages("What were goods exports in 2009?", [ROW_2009])
+    assert "<calculations>" not in plain[1]["content"]
+
+
+def test_derived_numbers_are_differences_and_sums_at_the_inputs_precision() -> None:
+    derived = derived_numbers("32,667,513 and 25,279,828; -22.61 and -9.27")
+    assert {"7387685", "57947341", "13.34", "31.88"} <= derived
+
+
+class ConstantEmbedder:
+    """Every text embeds to the same unit vector: support then rests on lexical overlap and numbers."""
+
+    name = "constant"
+    dimension = 4
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return np.tile(np.array([1.0, 0, 0, 0], dtype=np.float32), (len(texts), 1))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.array([1.0, 0, 0, 0], dtype=np.float32)
+
+
+def test_the_citation_check_keeps_a_difference_of_two_cited_cells_and_drops_a_made_up_number() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    evidence = [ROW_2008, ROW_2009]
+    kept = checker.check("Total trade fell by 7,387,685 million US dollars [1][2].", evidence)
+    assert kept.text and "7,387,685" in kept.text
+    made_up = checker.check("Total trade fell by 7,000,001 million US dollars [1][2].", evidence)
+    assert made_up.text == ""

@@ -1,0 +1,19 @@
+"""The citation check drops an answer sentence that says nothing the question did not."""
+
+from __future__ import annotations
+
+from core.config import EvidenceSettings
+from rag.citations import CitationChecker
+from tests.unit.test_arithmetic import ConstantEmbedder, item
+
+
+def test_an_answer_that_only_restates_the_question_is_dropped() -> None:
+    """A sentence naming no city ("... hosted by the city of [1].") is no answer to "which city"."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    congress = item("The next Free Zone Congress will be hosted by a city chosen by the members.", 1)
+    question = "Which city will host the next Free Zone Congress?"
+    assert (
+        checker.check("The next Free Zone Congress will be hosted by the city of [1].", [congress], question).text == ""
+    )
+    kept = checker.check("The members will choose the city [1].", [congress], question)
+    assert kept.text == "The members will choose the city [1]."
