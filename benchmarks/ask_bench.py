@@ -73,12 +73,11 @@ def prepare_index(options: BenchOptions) -> Settings:
     return settings
 
 
-def measure_server(settings: Settings, generator: str, options: BenchOptions, items: list[Any]) -> dict[str, Any]:
-    import httpx
+def server_env(settings: Settings, generator: str) -> dict[str, str]:
+    """The environment of a benchmark's API server: this index, this generator, no keys, no rate limit."""
+    from api.testing import child_env
 
-    from api.testing import ApiServer, child_env
-
-    env = child_env(
+    return child_env(
         ZONEQA_DATA_DIR=str(settings.data_dir),
         ZONEQA_CORPUS_DIR=str(settings.corpus_dir),
         ZONEQA_CHROMA_HOST="",
@@ -88,6 +87,14 @@ def measure_server(settings: Settings, generator: str, options: BenchOptions, it
         ZONEQA_API__RATE_LIMIT_PER_MINUTE="1000000",
         ZONEQA_API__GENERATION_WAIT_SECONDS=str(REQUEST_TIMEOUT_SECONDS),
     )
+
+
+def measure_server(settings: Settings, generator: str, options: BenchOptions, items: list[Any]) -> dict[str, Any]:
+    import httpx
+
+    from api.testing import ApiServer
+
+    env = server_env(settings, generator)
     repeats = options.ask_repeats if generator != "extractive" else options.extractive_repeats
     with ApiServer(env=env) as server, httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT_SECONDS) as client:
         ask_stream(client, items[0].question)  # warm-up: first prompt evaluation, lazy loads

@@ -87,21 +87,11 @@ def measure_generator(generator: str, options: BenchOptions, questions: list[str
     import httpx
     from playwright.sync_api import sync_playwright
 
-    from api.testing import ApiServer, child_env, free_port
-    from benchmarks.ask_bench import REQUEST_TIMEOUT_SECONDS, prepare_index
+    from api.testing import ApiServer, free_port
+    from benchmarks.ask_bench import prepare_index, server_env
     from ui.launcher import streamlit_command, streamlit_env
 
-    settings = prepare_index(options)
-    env = child_env(
-        ZONEQA_DATA_DIR=str(settings.data_dir),
-        ZONEQA_CORPUS_DIR=str(settings.corpus_dir),
-        ZONEQA_CHROMA_HOST="",
-        ZONEQA_GENERATOR=generator,
-        ZONEQA_API_KEYS="",
-        ZONEQA_ADMIN_KEYS="",
-        ZONEQA_API__RATE_LIMIT_PER_MINUTE="1000000",
-        ZONEQA_API__GENERATION_WAIT_SECONDS=str(REQUEST_TIMEOUT_SECONDS),
-    )
+    env = server_env(prepare_index(options), generator)
     runs: list[dict[str, float | None]] = []
     with ApiServer(env=env) as server:
         port = free_port()

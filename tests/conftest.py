@@ -185,3 +185,22 @@ def keyed_api_server(ingested_settings: Settings) -> Iterator[ApiServer]:
     )
     with ApiServer(env) as running:
         yield running
+
+
+def pdfium_word_box(page_number: int, word: str, pdf_name: str = PDF_NAME) -> tuple[float, float, float, float]:
+    """Where ``word`` is printed on a corpus PDF page, from PDFium's own text search (not ZoneQA's
+    matching): left, top, right, bottom as fractions of the page, from its top-left corner."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(CORPUS_DIR / pdf_name))
+    try:
+        page = pdf[page_number - 1]
+        width, height = page.get_size()
+        text_page = page.get_textpage()
+        found = text_page.search(word, match_case=True).get_next()
+        assert found is not None, word
+        assert text_page.count_rects(*found) == 1  # one word: one box
+        left, bottom, right, top = text_page.get_rect(0)
+    finally:
+        pdf.close()
+    return left / width, (height - top) / height, right / width, (height - bottom) / height

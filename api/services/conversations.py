@@ -17,16 +17,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from api.services.feedback import utc_iso
+from api.services.sqlite import connect, create
 from core.schemas import Answer, ChatTurn, Conversation, ConversationTurn
 
 CONVERSATIONS_DB_NAME = "conversations.sqlite3"
 #: Newest turns kept per conversation: a conversation is a chat, not an archive.
 MAX_TURNS_PER_CONVERSATION = 200
-_SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
 _SECONDS_PER_DAY = 86_400
 
 
@@ -38,32 +37,24 @@ class ConversationStore:
             raise ValueError("retention_days must be positive")
         self.path = path
         self.retention_seconds = retention_days * _SECONDS_PER_DAY
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(
-                """CREATE TABLE IF NOT EXISTS turns (
-                       seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                       conversation_id TEXT NOT NULL,
-                       turn_id TEXT NOT NULL,
-                       owner TEXT NOT NULL,
-                       question TEXT NOT NULL,
-                       answer_json TEXT NOT NULL,
-                       created REAL NOT NULL,
-                       UNIQUE (conversation_id, turn_id)
-                   )"""
-            )
-            connection.execute("CREATE INDEX IF NOT EXISTS turns_created ON turns (created)")
+        create(
+            path,
+            """CREATE TABLE IF NOT EXISTS turns (
+                   seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                   conversation_id TEXT NOT NULL,
+                   turn_id TEXT NOT NULL,
+                   owner TEXT NOT NULL,
+                   question TEXT NOT NULL,
+                   answer_json TEXT NOT NULL,
+                   created REAL NOT NULL,
+                   UNIQUE (conversation_id, turn_id)
+               )""",
+            "CREATE INDEX IF NOT EXISTS turns_created ON turns (created)",
+        )
         self.purge()
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=_SQLITE_BUSY_TIMEOUT_SECONDS)
-        try:
-            with connection:  # commits, or rolls back on error
-                yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def purge(self, now: float | None = None) -> int:
         """Delete the turns older than the retention period; returns how many went."""

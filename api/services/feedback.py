@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from api.services.sqlite import connect, create
+
 FEEDBACK_DB_NAME = "feedback.sqlite3"
-_SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def utc_iso(timestamp: float) -> str:
@@ -40,28 +40,20 @@ class FeedbackStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(
-                """CREATE TABLE IF NOT EXISTS feedback (
-                       id INTEGER PRIMARY KEY AUTOINCREMENT,
-                       question TEXT NOT NULL,
-                       answer TEXT NOT NULL,
-                       rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
-                       comment TEXT,
-                       created_at TEXT NOT NULL
-                   )"""
-            )
+        create(
+            path,
+            """CREATE TABLE IF NOT EXISTS feedback (
+                   id INTEGER PRIMARY KEY AUTOINCREMENT,
+                   question TEXT NOT NULL,
+                   answer TEXT NOT NULL,
+                   rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+                   comment TEXT,
+                   created_at TEXT NOT NULL
+               )""",
+        )
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=_SQLITE_BUSY_TIMEOUT_SECONDS)
-        try:
-            with connection:  # commits, or rolls back on error
-                yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def add(self, question: str, answer: str, rating: str, comment: str | None) -> int:
         with self._connect() as connection:

@@ -11,10 +11,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
-import pypdfium2 as pdfium
 import pytest
 from browser_helpers import DESKTOP, PHONE, ask, browser, open_chat, streamlit_ui, ui_url
-from conftest import CORPUS_DIR, PDF_NAME, settings_env
+from conftest import PDF_NAME, pdfium_word_box, settings_env
 from playwright.sync_api import Browser, Page, expect
 from test_ui_apptest import G20_QUESTION
 
@@ -31,20 +30,6 @@ CHINESE_OFF_TOPIC = "水银的沸点是多少度？"
 
 def conversation_id(page: Page) -> str:
     return parse_qs(urlparse(page.url).query)["c"][0]
-
-
-def quote_word_box(page_number: int, word: str) -> tuple[float, float, float, float]:
-    """Where the word is printed on the page, from PDFium's text layer: left, top, right, bottom (fractions)."""
-    pdf = pdfium.PdfDocument(str(CORPUS_DIR / PDF_NAME))
-    page = pdf[page_number - 1]
-    width, height = page.get_size()
-    text_page = page.get_textpage()
-    found = text_page.search(word, match_case=True).get_next()
-    assert found is not None
-    assert text_page.count_rects(*found) == 1
-    left, bottom, right, top = text_page.get_rect(0)
-    pdf.close()
-    return left / width, (height - top) / height, right / width, (height - bottom) / height
 
 
 def small_tap_targets(page: Page) -> list[str]:
@@ -87,7 +72,7 @@ def test_phone_sources_first_page_view_and_conversation_that_survives_reload(
     expect(page.locator(".zoneqa-page")).to_have_attribute("data-page", "5")
     image_box = image.bounding_box()
     assert image_box is not None
-    left, top, right, bottom = quote_word_box(5, "Hangzhou")
+    left, top, right, bottom = pdfium_word_box(5, "Hangzhou")
     word = {
         "x0": image_box["x"] + left * image_box["width"],
         "x1": image_box["x"] + right * image_box["width"],

@@ -8,29 +8,14 @@ import json
 import uuid
 
 import httpx
-import pypdfium2 as pdfium
 import pytest
-from conftest import CORPUS_DIR, LIMITED_KEY, PDF_NAME, READ_KEY
+from conftest import CORPUS_DIR, LIMITED_KEY, PDF_NAME, READ_KEY, pdfium_word_box
 from PIL import Image
 
 from api.testing import ApiServer
 
 QUOTE = "The 2016 G20 Summit in Hangzhou facilitated the adoption of the “G20 Global Investment Principles”"
 TEXT_DOCUMENT = "sez-alliance-qianhai-2020.txt"
-
-
-def pdfium_text_box(page_number: int, needle: str) -> tuple[float, float, float, float]:
-    """Where PDFium's own search puts ``needle`` on the page: (left, top, right, bottom) as fractions."""
-    pdf = pdfium.PdfDocument(str(CORPUS_DIR / PDF_NAME))
-    page = pdf[page_number - 1]
-    width, height = page.get_size()
-    text_page = page.get_textpage()
-    found = text_page.search(needle, match_case=True).get_next()
-    assert found is not None, needle
-    assert text_page.count_rects(*found) == 1  # one word: one box
-    left, bottom, right, top = text_page.get_rect(0)
-    pdf.close()
-    return left / width, (height - top) / height, right / width, (height - bottom) / height
 
 
 def overlaps(box: dict[str, float], target: tuple[float, float, float, float]) -> bool:
@@ -48,7 +33,7 @@ def test_page_view_locates_the_quote_on_its_page(api_server: ApiServer) -> None:
     assert response.status_code == 200
     view = response.json()
     assert view["page"] == 5 and view["pages"] == 22 and view["highlights"]
-    hangzhou = pdfium_text_box(5, "Hangzhou")
+    hangzhou = pdfium_word_box(5, "Hangzhou")
     assert any(overlaps(box, hangzhou) for box in view["highlights"]), (view["highlights"], hangzhou)
     # The same sentence is not on page 4: no box there.
     other = httpx.get(f"{api_server.url}/documents/{PDF_NAME}/pages/4", params={"quote": QUOTE}, timeout=30)
