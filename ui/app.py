@@ -145,11 +145,10 @@ def sync_conversation(client: ApiClient) -> None:
         return
     try:
         conversation = client.conversation(wanted)
-    except ApiClientError as error:
-        # Shown with the status; the next rerun tries again (the turns stay safe in the API).
-        st.session_state["conversation_error"] = str(error)
+    except ApiClientError:
+        # The sidebar's status says the API is unreachable; the next rerun tries again (the turns
+        # stay safe in the API, and the id stays in the URL).
         return
-    st.session_state.pop("conversation_error", None)
     if state.loaded_for:  # another conversation was on screen: its widgets' keys must not be reused
         state.conversation += 1
     state.entries = entries_of(conversation)
