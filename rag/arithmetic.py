@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import combinations
 
-from core.text.terms import content_terms
+from core.text.terms import NUMBER, content_terms
 from rag.evidence import Evidence, row_label
 
 _YEAR = re.compile(r"(?<![\d.,])(1[89]\d\d|20\d\d)(?!\d|[.,]\d)")
 _VALUE = re.compile(r"^[-−–+]?\d+(?:,\d{3})*(?:\.\d+)?%?$")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CHANGE = re.compile(
     r"\b(how much|how many|difference|differ\w*|more|less|further|drop\w*|fall|fell|rise|rose|gr[eo]w\w*|jump\w*|"
     r"shr[aiu]nk\w*|increas\w*|decreas\w*|declin\w*|chang\w*|compar\w*|gap|surplus|deficit)\b",
@@ -199,7 +198,7 @@ def derived_numbers(text: str) -> set[str]:
     A claim may state a number no passage prints when it is the difference of two that they do
     ("fell by 7,387,685"): :func:`worked_lines` hands such numbers to the model.
     """
-    raw = list(dict.fromkeys(_NUMBER.findall(text)))[:_MAX_DERIVED_INPUTS]
+    raw = list(dict.fromkeys(NUMBER.findall(text)))[:_MAX_DERIVED_INPUTS]
     values: list[tuple[Decimal, int]] = []
     for number in raw:
         if number.count(",") and not re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", number):

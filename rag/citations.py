@@ -24,13 +24,12 @@ import numpy as np
 
 from core.config import EvidenceSettings
 from core.text.sentences import sentence_spans
-from core.text.terms import content_terms
+from core.text.terms import NUMBER, content_terms
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A sentence of fewer content words than this carries no checkable claim (e.g. "Yes.").
 _MIN_CLAIM_TOKENS = 1
 
@@ -95,7 +94,7 @@ def _normal_number(value: str) -> str:
 
 def numbers_in(text: str) -> set[str]:
     """The numbers of ``text``, normalised (thousands separators and a trailing dot dropped)."""
-    return {_normal_number(n) for n in _NUMBER.findall(text)}
+    return {_normal_number(n) for n in NUMBER.findall(text)}
 
 
 def numbers_supported(claim: str, evidence_text: str, given: set[str] | None = None) -> bool:
@@ -105,7 +104,7 @@ def numbers_supported(claim: str, evidence_text: str, given: set[str] | None = N
     premise, not a new claim, and the passage that answers it may not repeat the year.
     """
     available = numbers_in(evidence_text) | (given or set())
-    return all(_normal_number(n) in available for n in _NUMBER.findall(claim))
+    return all(_normal_number(n) in available for n in NUMBER.findall(claim))
 
 
 class CitationChecker:

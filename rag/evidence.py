@@ -25,7 +25,7 @@ import numpy as np
 from core.config import EvidenceSettings
 from core.documents import Chunk
 from core.text.sentences import sentence_spans
-from core.text.terms import content_terms, has_han
+from core.text.terms import NUMBER, content_terms, has_han
 from index.embedders import Embedder
 from rag.retriever import RetrievedChunk
 
@@ -34,7 +34,6 @@ _TABLE_CAPTION = re.compile(r"^Table\s+\d+[:.]", re.IGNORECASE)
 # A table printed whole in a prompt must stay small; larger ones are cut into caption+rows units.
 _MAX_TABLE_UNIT_CHARS = 1200
 _VECTOR_CACHE_SIZE = 20000
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A bibliography entry in the GB/T 7714 style Chinese papers use: "Li Z. Study on ... [J]." (also [N], [R], [M] ...).
 _REFERENCE_ENTRY = re.compile(r"\[(?:J|N|R|M|C|D|S|P|Z|EB/OL|J/OL|N/OL)\](?:[.,\s]|$)")
 
@@ -190,14 +189,14 @@ def keep_asked_rows(question: str, candidates: list[Evidence]) -> list[Evidence]
     table score almost as well (same caption, same header) and only tempt a small model to read
     the wrong line. Rows are kept as they are when no row label matches the question's numbers.
     """
-    asked = {number.replace(",", "") for number in _NUMBER.findall(question)}
+    asked = {number.replace(",", "") for number in NUMBER.findall(question)}
     labels = {id(item): row_label(item) for item in candidates}
     if not asked or not any(label in asked for label in labels.values() if label):
         return candidates
     return [
         item
         for item in candidates
-        if (label := labels[id(item)]) is None or label in asked or not _NUMBER.fullmatch(label)
+        if (label := labels[id(item)]) is None or label in asked or not NUMBER.fullmatch(label)
     ]
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 #: Han characters (CJK unified ideographs, extension A, compatibility ideographs).
+#: A number as the documents write it ("2016", "32,667,513", "3.85"): one pattern for every number check.
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
