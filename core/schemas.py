@@ -14,9 +14,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 #: Why an answer is a refusal: no passage scored high enough; the question names something no
-#: document contains; the model said the evidence does not answer; or no sentence of the model's
-#: answer was supported by the passages it cited.
-RefusalReason = Literal["no_relevant_passage", "unknown_name", "model_declined", "unsupported_by_citations"]
+#: document contains; the model said the evidence does not answer; no sentence of the model's
+#: answer was supported by the passages it cited; or the question asks for a number and no
+#: supported sentence states one.
+RefusalReason = Literal[
+    "no_relevant_passage", "unknown_name", "model_declined", "unsupported_by_citations", "no_figure_found"
+]
 
 
 class ChatTurn(BaseModel):
@@ -61,7 +64,8 @@ class Answer(BaseModel):
     refusal_reason: RefusalReason | None = Field(
         None,
         description="On a refusal, why: no_relevant_passage, unknown_name (the question names something no "
-        "document contains), model_declined, unsupported_by_citations. Null on an answer.",
+        "document contains), model_declined, unsupported_by_citations, no_figure_found (the question asks for "
+        "a number and no supported sentence states one). Null on an answer.",
     )
 
 

@@ -7,6 +7,9 @@ the subtraction is done here and shown to it, under the evidence, as a worked li
 The citation check accepts such a number because it is the difference of two cited numbers
 (:func:`derived_numbers`).
 
+Time between two dated events ("How many days after the centre was launched did the training
+begin?") is counted here too, from the dates the evidence prints, in whatever sentences they are.
+
 Three table shapes are covered:
 
 * two rows of one table keyed by the two years asked about (``2008 | ...`` and ``2009 | ...``);
@@ -24,13 +27,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import combinations
 
-from core.text.terms import NUMBER, content_terms
+from core.text.sentences import sentence_spans
+from core.text.terms import NUMBER, YEAR, content_terms
 from rag.evidence import Evidence, row_label
 
-_YEAR = re.compile(r"(?<![\d.,])(1[89]\d\d|20\d\d)(?!\d|[.,]\d)")
 _VALUE = re.compile(r"^[-−–+]?\d+(?:,\d{3})*(?:\.\d+)?%?$")
 _CHANGE = re.compile(
     r"\b(how much|how many|difference|differ\w*|more|less|further|drop\w*|fall|fell|rise|rose|gr[eo]w\w*|jump\w*|"
@@ -42,6 +46,50 @@ _COMPARE = re.compile(r"\b(which|difference|differ\w*|further|compar\w*|more tha
 _RATE_WORDS = re.compile(r"\b(rate|percent\w*|percentage|points?)\b|%", re.IGNORECASE)
 _MAX_LINES = 3
 _MAX_DERIVED_INPUTS = 40
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_DATES = [
+    # "December 22nd and 23rd, 2020", "September 25, 2020", "August 27" (the year may be elsewhere)
+    re.compile(
+        rf"\b{_MONTH}\s+(?P<day>\d{{1,2}}){_ORDINAL}(?:\s*(?:and|to|-|–)\s*\d{{1,2}}{_ORDINAL})?"
+        rf"(?:,?\s+(?P<year>(?:19|20)\d\d))?(?!\d)",
+        re.IGNORECASE,
+    ),
+    # "22 December 2020", "1st of June, 2020"
+    re.compile(
+        rf"(?<!\d)(?P<day>\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?{_MONTH}(?:,?\s+(?P<year>(?:19|20)\d\d))?\b", re.IGNORECASE
+    ),
+    # "2020年12月22日"
+    re.compile(r"(?P<year>(?:19|20)\d\d)年(?P<month>\d{1,2})月(?P<day>\d{1,2})日"),
+]
+# "222.52 billion yuan", "17.8%", "3,720 China-Europe freight trains": a figure and the words naming its unit.
+_FIGURE = re.compile(
+    r"(?<![\w.,])(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)\s*(?P<unit>%|percent|per cent|"
+    r"(?:(?:hundred |ten )?(?:thousand|million|billion|trillion)\s+)?[A-Za-z][\w-]*(?:\s+dollars)?)",
+    re.IGNORECASE,
+)
+_ASKS_DAYS = re.compile(r"\bhow many (days|weeks)\b|多少天|几天", re.IGNORECASE)
 
 
 @dataclass
@@ -144,9 +192,11 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
 
     At most three lines, those whose table caption and column share most words with the question first.
     """
+    if dated := date_lines(question, evidence):
+        return dated
     if not _CHANGE.search(question):
         return []
-    years = list(dict.fromkeys(_YEAR.findall(question)))
+    years = list(dict.fromkeys(YEAR.findall(question)))
     if not years or len(years) > 2:
         return []
     rates = bool(_RATE_WORDS.search(question))
@@ -189,11 +239,119 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
                 if name in b.header and column < len(cells_a) and (k := b.header.index(name)) < len(cells_b):
                     cited = f"[{na}] and [{nb}]"
                     add(_gap_line(name, year, (a.caption, cells_a[column]), (b.caption, cells_b[k]), cited), "", name)
+    if not scored and len(years) == 2:
+        return prose_lines(question, evidence, years)
     return [line for *_, line in sorted(scored)[:_MAX_LINES]]
 
 
+@dataclass(frozen=True)
+class _Stated:
+    """A figure a sentence states for one year: "222.52 billion yuan" (2022), in evidence item ``n``."""
+
+    value: str
+    unit: str
+    year: str
+    n: int
+    clause: str
+
+
+def _stated_figures(item: Evidence, years: Sequence[str]) -> list[_Stated]:
+    """Figures of the item's sentences that name exactly one of ``years`` (tables are left to the rest)."""
+    if "|" in item.text:
+        return []
+    found: list[_Stated] = []
+    for start, end in sentence_spans(item.text):
+        sentence = item.text[start:end]
+        named = [year for year in years if year in YEAR.findall(sentence)]
+        if len(named) != 1:
+            continue
+        for clause in re.split(r"[,;]\s+", sentence):
+            for match in _FIGURE.finditer(clause):
+                if not YEAR.fullmatch(match["value"]):
+                    percent = match["unit"].lower().startswith(("%", "percent", "per cent"))
+                    unit = "%" if percent else match["unit"]
+                    found.append(_Stated(match["value"], unit, named[0], item.n, clause))
+    return found
+
+
+def prose_lines(question: str, evidence: Sequence[Evidence], years: Sequence[str]) -> list[str]:
+    """Differences between figures that two sentences state for the two years asked about.
+
+    "How much more foreign capital did the zones use in 2022 than in 2021?" over "In 2021, ... 213
+    billion yuan" and "In 2022, ... 222.52 billion yuan": the figures of one unit are paired, those
+    whose clauses share most words with the question first.
+    """
+    first, second = sorted(years)
+    wanted = set(content_terms(question))
+    figures = [figure for item in evidence for figure in _stated_figures(item, [first, second])]
+    scored: list[tuple[int, int, str]] = []
+    for a in (f for f in figures if f.year == first):
+        for b in (f for f in figures if f.year == second and f.unit.lower() == a.unit.lower()):
+            relevance = len(wanted & set(content_terms(a.clause))) + len(wanted & set(content_terms(b.clause)))
+            before, after = _value(a.value), _value(b.value)
+            if relevance == 0 or before is None or after is None:
+                continue
+            decimals = max(_decimals(a.value), _decimals(b.value))
+            gap = _format(after - before, decimals, "," in a.value or "," in b.value)
+            cited = f"[{a.n}]" if a.n == b.n else f"[{a.n}] and [{b.n}]"
+            unit = a.unit if a.unit == "%" else f" {a.unit}"
+            change = "more" if after > before else "less" if after < before else "the same"
+            line = (
+                f"From {cited}: {a.value}{unit} in {first} and {b.value}{unit} in {second}: "
+                f"{second} is {gap}{' percentage points' if a.unit == '%' else unit} {change}."
+            )
+            scored.append((-relevance, len(scored), line))
+    return [line for *_, line in sorted(scored)[:_MAX_LINES]]
+
+
+@dataclass(frozen=True)
+class _Dated:
+    day: int
+    month: int
+    year: int | None
+    text: str  # as printed
+
+
+def dates_in(text: str) -> list[_Dated]:
+    """The calendar dates ``text`` prints, in order (a date without its year keeps ``year=None``)."""
+    found: dict[int, _Dated] = {}
+    for pattern in _DATES:
+        for match in pattern.finditer(text):
+            month = match["month"]
+            number = int(month) if month.isdigit() else _MONTHS[month.lower().rstrip(".")]
+            year = int(match["year"]) if match["year"] else None
+            if 1 <= number <= 12 and 1 <= int(match["day"]) <= 31 and match.start() not in found:
+                found[match.start()] = _Dated(int(match["day"]), number, year, match[0].strip())
+    return [found[start] for start in sorted(found)]
+
+
+def days_between(a: _Dated, b: _Dated) -> int | None:
+    """Whole days from ``a`` to ``b`` (a missing year is taken from the other date), ``None`` if undatable."""
+    year_a, year_b = a.year or b.year, b.year or a.year
+    if year_a is None or year_b is None:
+        return None
+    try:
+        return abs((date(year_b, b.month, b.day) - date(year_a, a.month, a.day)).days)
+    except ValueError:
+        return None
+
+
+def date_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """Days between dates of two evidence items, for a question that asks "how many days"."""
+    if not _ASKS_DAYS.search(question):
+        return []
+    dated = [(item, found) for item in evidence if (found := dates_in(item.readable))]
+    lines: list[str] = []
+    for (item_a, dates_a), (item_b, dates_b) in combinations(dated, 2):
+        first, second = dates_a[0], dates_b[0]
+        if (days := days_between(first, second)) is not None and days > 0:
+            lines.append(f"From [{item_a.n}] and [{item_b.n}]: {first.text} to {second.text} is {days} days.")
+    return lines[:_MAX_LINES]
+
+
 def derived_numbers(text: str) -> set[str]:
-    """Differences and sums of every two numbers in ``text``, normalised like the citation check's numbers.
+    """Differences and sums of every two numbers in ``text``, normalised like the citation check's numbers,
+    and the days between every two of its dates.
 
     A claim may state a number no passage prints when it is the difference of two that they do
     ("fell by 7,387,685"): :func:`worked_lines` hands such numbers to the model.
@@ -212,4 +370,7 @@ def derived_numbers(text: str) -> set[str]:
         decimals = max(da, db)
         for value in (abs(a - b), a + b):
             derived.add(f"{value:.{decimals}f}")
+    for first, second in combinations(dates_in(text), 2):
+        if (days := days_between(first, second)) is not None:
+            derived.add(str(days))
     return derived

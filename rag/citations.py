@@ -2,9 +2,10 @@
 
 For each answer sentence: markers that name no evidence item are removed; the sentence is
 scored against each cited item (lexical containment of its content words, embedding similarity,
-and a hard rule that every number it states appears in the cited text); unsupported citations
-are dropped; a sentence left with no supporting citation is re-cited to the best supporting item
-if one supports it, else dropped. Citations are renumbered 1..m in order of first use.
+and hard rules: every number it states appears in the cited text, and for the year the sentence
+claims it for, :mod:`rag.facts`); unsupported citations are dropped; a sentence left with no
+supporting citation is re-cited to the best supporting item if one supports it, else dropped.
+Citations are renumbered 1..m in order of first use.
 
 Usage::
 
@@ -24,10 +25,11 @@ import numpy as np
 
 from core.config import EvidenceSettings
 from core.text.sentences import sentence_spans
-from core.text.terms import NUMBER, content_terms
+from core.text.terms import NUMBER, YEAR, content_terms
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
+from rag.facts import misdated_values
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
 # A sentence of fewer content words than this carries no checkable claim (e.g. "Yes.").
@@ -116,11 +118,39 @@ class CitationChecker:
         self.judge = judge
 
     def support(
-        self, claim: str, claim_vector: np.ndarray, item: Evidence, given_numbers: set[str] | None = None
+        self,
+        claim: str,
+        claim_vector: np.ndarray,
+        item: Evidence,
+        given_numbers: set[str] | None = None,
+        premises: set[str] | None = None,
+        asked_years: set[str] | None = None,
     ) -> float:
-        """0-1: how well ``item`` supports ``claim`` (0 when a stated number is absent from it and the question)."""
-        if not numbers_supported(claim, item.readable, given_numbers):
+        """0-1: how well ``item`` supports ``claim``.
+
+        0 when a stated number is neither in ``item`` nor ``given``, or ``item`` states it for
+        another year than the claim's (or, for a claim without a year, the ``asked_years``);
+        ``premises`` (the question's numbers, default ``given``) are never judged as misdated.
+        Worked numbers belong in ``given`` only: a sum that happens to equal a misdated cell must
+        not excuse it.
+        """
+        premises = (given_numbers or set()) if premises is None else premises
+        if not self.numbers_hold(claim, [item], given_numbers or set(), premises, asked_years or set()):
             return 0.0
+        return self.content_support(claim, claim_vector, item)
+
+    @staticmethod
+    def numbers_hold(
+        claim: str, items: Sequence[Evidence], given: set[str], premises: set[str], asked_years: set[str]
+    ) -> bool:
+        """Every number of ``claim`` is in ``items`` (or ``given``), for the year it is claimed for."""
+        texts = [item.readable for item in items]
+        if not numbers_supported(claim, "\n".join(texts), given):
+            return False
+        return not misdated_values(claim, texts, premises, asked_years)  # else: there, but for another year
+
+    def content_support(self, claim: str, claim_vector: np.ndarray, item: Evidence) -> float:
+        """0-1: embedding similarity and the share of the claim's content words found in ``item``."""
         vector = item.vector if item.vector is not None else self.embedder.embed_query(item.readable)
         dense = float(np.clip(claim_vector @ vector, 0.0, 1.0))
         lexical = lexical_overlap(content_terms(claim), content_terms(item.readable))
@@ -130,6 +160,7 @@ class CitationChecker:
         """Keep the supported sentences of ``answer``; numbers that ``question`` states count as given."""
         by_number = {item.n: item for item in evidence}
         given = numbers_in(question)
+        asked_years = set(YEAR.findall(question))
         asked = set(content_terms(question))
         claims = split_claims(answer)
         vectors = self.embedder.embed_documents([text for text, _ in claims])
@@ -149,12 +180,21 @@ class CitationChecker:
                 continue
             # A difference or sum of two cited numbers is worked from them, not made up.
             derived = derived_numbers(" ".join(by_number[n].readable for n in valid)) if valid else set()
-            scored = {n: self.support(claim, vector, by_number[n], given | derived) for n in valid}
-            supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
+            if len(valid) > 1:
+                supported, scored = self._jointly_supported(
+                    claim, vector, [by_number[n] for n in valid], given, derived, asked_years
+                )
+            else:
+                scored = {
+                    n: self.support(claim, vector, by_number[n], given | derived, given, asked_years) for n in valid
+                }
+                supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
             reason = "" if supported else ("uncited" if not valid else "cited passages do not support it")
             if not supported:
                 # Re-cite to the best evidence if it supports the claim on its own.
-                all_scores = {n: self.support(claim, vector, item, given) for n, item in by_number.items()}
+                all_scores = {
+                    n: self.support(claim, vector, item, given, given, asked_years) for n, item in by_number.items()
+                }
                 best = max(all_scores, key=lambda n: all_scores[n], default=None)
                 if best is not None and all_scores[best] >= threshold and self._judged(claim, by_number[best]):
                     supported, scored = [best], {**scored, best: all_scores[best]}
@@ -175,6 +215,35 @@ class CitationChecker:
         result.text = " ".join(kept_parts)
         result.citations = [(new, by_number[old], best_support.get(old, 0.0)) for old, new in renumber.items()]
         return result
+
+    def _jointly_supported(
+        self,
+        claim: str,
+        vector: np.ndarray,
+        cited: Sequence[Evidence],
+        given: set[str],
+        derived: set[str],
+        asked_years: set[str],
+    ) -> tuple[list[int], dict[int, float]]:
+        """The citations that support a claim drawing on several items ("213 in 2021 [1] and 222.52 in 2022 [2]").
+
+        Its numbers are checked against the cited items together, each for its year; an item is
+        kept when it supports the claim's words or holds one of its numbers, so long as one of
+        them supports its words on its own.
+        """
+        scored = {item.n: self.content_support(claim, vector, item) for item in cited}
+        if not self.numbers_hold(claim, cited, given | derived, given, asked_years):
+            return [], {n: 0.0 for n in scored}
+        threshold = self.settings.support_threshold
+        claimed = numbers_in(claim) - given
+        supported = [
+            item.n
+            for item in cited
+            if (scored[item.n] >= threshold or claimed & numbers_in(item.readable)) and self._judged(claim, item)
+        ]
+        if not any(scored[n] >= threshold for n in supported):
+            return [], scored
+        return supported, scored
 
     def _judged(self, claim: str, item: Evidence) -> bool:
         return True if self.judge is None else self.judge(claim, item.readable)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from core.schemas import ChatTurn
-from core.text.terms import content_terms
+from core.text.terms import content_terms, han_count, han_terms, has_han
 from rag.generators.base import Generator
 from rag.prompts import condense_messages
 
@@ -52,10 +52,18 @@ _BACK_REFERENCES = {
 }
 _CONTINUATIONS = {"and", "also", "then", "so", "what about", "how about"}
 _STANDALONE_MIN_TERMS = 3
+# Chinese leans on the conversation with demonstratives (那/这/其/该/此), "of them" (其中), a
+# trailing 呢 ("那2021年呢？"), or by leaving the subject out altogether ("一共有多少学员参加？"):
+# a short Chinese question after earlier turns is read as a follow-up.
+_ZH_BACK_REFERENCE = re.compile(r"^那|那[个些批次年]|这[个些批次]|其|该|此|它|他们|她们|上述|以上|同期|当时|呢[？?]?$")
+_ZH_STANDALONE_MIN_HAN = 14
+_ZH_REFERENT_SHARE = 0.5
 
 
 def looks_like_follow_up(question: str) -> bool:
-    """Whether a question leans on the conversation ("How many members reached it?")."""
+    """Whether a question leans on the conversation ("How many members reached it?", "其中有几个？")."""
+    if has_han(question):
+        return bool(_ZH_BACK_REFERENCE.search(question)) or han_count(question) < _ZH_STANDALONE_MIN_HAN
     words = [word.lower() for word in _WORD.findall(question)]
     if not words:
         return False
@@ -76,6 +84,12 @@ def carry_over_terms(question: str, previous: str) -> str:
     return " ".join(terms)
 
 
+def _keeps_referent(rewritten: str, previous: str) -> bool:
+    """Whether a Chinese rewrite keeps at least half of the previous question's Han bigrams."""
+    wanted = set(han_terms(previous))
+    return not wanted or len(wanted & set(han_terms(rewritten))) >= _ZH_REFERENT_SHARE * len(wanted)
+
+
 def condense_question(question: str, history: Sequence[ChatTurn] | None, generator: Generator | None = None) -> str:
     """A standalone version of ``question`` given the earlier turns (unchanged without history)."""
     if not history or not looks_like_follow_up(question):
@@ -90,6 +104,12 @@ def condense_question(question: str, history: Sequence[ChatTurn] | None, generat
         rewritten = " ".join(reply.split()).strip().strip('"')
         # A rewrite that lost the question (empty, or rambling) is worse than the original.
         if rewritten and len(rewritten) <= 4 * len(question) + 200:
+            if has_han(question) and not _keeps_referent(rewritten, previous_questions[-1]):
+                # A small model often drops the Chinese subject ("有多少学员参加？"): carry it.
+                return f"{rewritten}（{previous_questions[-1]}）"
             return rewritten
+    if has_han(question):
+        # Chinese has no spaces to pick words out by: the previous question is carried whole.
+        return f"{question}（{previous_questions[-1]}）"
     terms = carry_over_terms(question, previous_questions[-1])
     return f"{question} ({terms})" if terms else question

@@ -47,10 +47,19 @@ _SPELLED_NUMBERS = {
     word: str(value)
     for value, words in enumerate(
         [
-            (), ("one", "first", "january"), ("two", "second", "february"), ("three", "third", "march"),
-            ("four", "fourth", "april"), ("five", "fifth", "may"), ("six", "sixth", "june"),
-            ("seven", "seventh", "july"), ("eight", "eighth", "august"), ("nine", "ninth", "september"),
-            ("ten", "tenth", "october"), ("eleven", "eleventh", "november"), ("twelve", "twelfth", "december"),
+            (),
+            ("one", "first", "january"),
+            ("two", "second", "february"),
+            ("three", "third", "march"),
+            ("four", "fourth", "april"),
+            ("five", "fifth", "may"),
+            ("six", "sixth", "june"),
+            ("seven", "seventh", "july"),
+            ("eight", "eighth", "august"),
+            ("nine", "ninth", "september"),
+            ("ten", "tenth", "october"),
+            ("eleven", "eleventh", "november"),
+            ("twelve", "twelfth", "december"),
         ]
     )
     for word in words

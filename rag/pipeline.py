@@ -1,4 +1,5 @@
-"""The answer pipeline: condense → retrieve → select evidence → gate → generate → check citations.
+"""The answer pipeline: condense → retrieve (and the parts of a multi-hop question) → select evidence → gate →
+generate → check citations.
 
 Built by the composition root, :func:`rag.components.build`, which hands it its parts.
 
@@ -26,8 +27,10 @@ from typing import Literal
 from core.config import EvidenceSettings
 from core.schemas import Answer, ChatTurn, Citation, RefusalReason, Source
 from core.text.terms import content_terms, has_han
+from rag.answer_type import asks_for_quantity, states_quantity
 from rag.citations import MARKER, CitationChecker, parse_markers
 from rag.condense import condense_question
+from rag.decompose import merge_evidence, question_parts
 from rag.evidence import Evidence, EvidenceSelector
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
@@ -45,6 +48,11 @@ from rag.retriever import HybridSearcher, RetrievedChunk
 
 REFUSAL_TEXT = REFUSAL_TEXTS["en"]
 _CLOSEST_DOCUMENTS = 3
+# A part of a multi-hop question is searched for its few best passages, and adds at most two
+# sentences each: enough for the fact it asks about, without doubling the prompt.
+_PART_TOP_K = 3
+_PART_ITEMS = 2
+_PART_EXTRA_ITEMS = 3
 _WORD = re.compile(r"[\w][\w'’\-]*")
 
 
@@ -142,8 +150,17 @@ class RagPipeline:
 
         if hits is None:
             hits = self._search(question_used, top_k, sources)
+        parts = question_parts(question_used)
+        part_hits = [self._search(part, _PART_TOP_K, sources) for part in parts]
         clock.lap("retrieve")
         evidence = self.selector.select(question_used, hits)
+        if parts:
+            # Each part of a multi-hop question brings its own best sentences (rag.decompose).
+            per_part = [
+                self.selector.select(part, found, max_items=_PART_ITEMS)
+                for part, found in zip(parts, part_hits, strict=True)
+            ]
+            evidence = merge_evidence(evidence, per_part)[: self.evidence.max_sentences + _PART_EXTRA_ITEMS]
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)
@@ -183,6 +200,12 @@ class RagPipeline:
         if not checked.text:
             yield from self._refuse(
                 question_used, hits, clock, "unsupported_by_citations", language, prompt_tokens=prompt_tokens
+            )
+            return
+        if asks_for_quantity(question_used) and not states_quantity(checked.text):
+            # "How many hectares ...?" answered with a sentence that gives none: the figure is not there.
+            yield from self._refuse(
+                question_used, hits, clock, "no_figure_found", language, prompt_tokens=prompt_tokens
             )
             return
         text = checked.text

@@ -22,6 +22,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 #: Han characters (CJK unified ideographs, extension A, compatibility ideographs).
 #: A number as the documents write it ("2016", "32,667,513", "3.85"): one pattern for every number check.
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+#: A year as prose and tables print it (1800-2099), not the digits of a longer number ("2,013", "2013.5").
+YEAR = re.compile(r"(?<![\d.,])(1[89]\d\d|20\d\d)(?!\d|[.,]\d)")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -35,6 +37,11 @@ def han_terms(text: str) -> list[str]:
 
 def has_han(text: str) -> bool:
     return _HAN_RUN.search(text) is not None
+
+
+def han_count(text: str) -> int:
+    """How many Han characters ``text`` has."""
+    return sum(len(run) for run in _HAN_RUN.findall(text))
 
 
 @lru_cache(maxsize=1)

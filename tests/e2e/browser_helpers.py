@@ -46,8 +46,12 @@ def streamlit_ui(api_url: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200,
-                 UI_START_SECONDS, "Streamlit UI", process)
+        wait_for(
+            lambda: httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200,
+            UI_START_SECONDS,
+            "Streamlit UI",
+            process,
+        )
         yield url
     finally:
         stop_process(process)

@@ -82,8 +82,10 @@ def test_phone_sources_first_page_view_and_conversation_that_survives_reload(
     highlights = [box for box in (h.bounding_box() for h in page.locator(".zoneqa-highlight").all()) if box]
     assert highlights, "the quote is not highlighted on its page"
     assert any(
-        box["x"] < word["x1"] and word["x0"] < box["x"] + box["width"]
-        and box["y"] < word["y1"] and word["y0"] < box["y"] + box["height"]
+        box["x"] < word["x1"]
+        and word["x0"] < box["x"] + box["width"]
+        and box["y"] < word["y1"]
+        and word["y0"] < box["y"] + box["height"]
         for box in highlights
     ), (highlights, word)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

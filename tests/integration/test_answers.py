@@ -271,6 +271,19 @@ def test_every_refusal_says_why(default_pipeline: RagPipeline) -> None:
     assert not unsupported.answerable and unsupported.refusal_reason == "unsupported_by_citations"
 
 
+def test_a_how_many_question_answered_without_a_figure_is_refused(default_pipeline: RagPipeline) -> None:
+    """The cited sentence is about the zone, verbatim and supported, and gives no hectares: no answer."""
+    question = "How many hectares does the Lingang new area of the Shanghai FTZ cover?"
+    evidence = default_pipeline.selector.select(question, default_pipeline.searcher.search(question))
+    wordy = next(item for item in evidence if not re.search(r"\d", item.text))
+    reply = f"{wordy.text} [{wordy.n}]"
+    refused = scripted_pipeline(default_pipeline, reply).answer(question)
+    assert not refused.answerable and refused.refusal_reason == "no_figure_found"
+    # The same sentence answers a question that asks for no figure.
+    open_question = "What does the Lingang new area of the Shanghai FTZ do?"
+    assert scripted_pipeline(default_pipeline, reply).answer(open_question).refusal_reason != "no_figure_found"
+
+
 def test_sources_come_before_the_first_token_and_cover_the_citations(default_pipeline: RagPipeline) -> None:
     events = list(default_pipeline.stream(GOLD["fact-001"]["question"]))
     kinds = [event.kind for event in events]

@@ -303,15 +303,9 @@ def test_auth_401_403(admin_server: ApiServer) -> None:
 def test_upload_search_ask_delete(admin_server: ApiServer, admin_settings: Settings) -> None:
     name = "zorbland-report.pdf"
     with keyed(admin_server, ADMIN_KEY) as admin:
-        created = admin.post(
-            "/documents", files={"file": (name, make_text_pdf(UPLOAD_LINES), "application/pdf")}
-        )
+        created = admin.post("/documents", files={"file": (name, make_text_pdf(UPLOAD_LINES), "application/pdf")})
         assert created.status_code == 201, created.text
-        assert (
-            created.json()["source"] == name
-            and created.json()["pages"] == 1
-            and created.json()["chunks"] >= 1
-        )
+        assert created.json()["source"] == name and created.json()["pages"] == 1 and created.json()["chunks"] >= 1
         assert (admin_settings.uploads_dir / name).is_file()
         assert name in {d["source"] for d in admin.get("/documents").json()["documents"]}
 
@@ -338,16 +332,12 @@ def test_upload_rejections(admin_server: ApiServer, admin_settings: Settings) ->
             assert_error(admin.post("/documents", files={"file": (bad_name, b"Some text.")}), 400)
         assert_error(admin.post("/documents", files={"file": ("tool.exe", b"MZ")}), 415)
         assert_error(admin.post("/documents", files={"file": (SMALL_DOC, b"clash")}), 409)
-        broken = assert_error(
-            admin.post("/documents", files={"file": ("broken.pdf", b"%PDF-1.4 nonsense")}), 422
-        )
+        broken = assert_error(admin.post("/documents", files={"file": ("broken.pdf", b"%PDF-1.4 nonsense")}), 422)
         assert "broken.pdf" in broken["detail"]
         assert not (admin_settings.uploads_dir / "broken.pdf").exists()
         assert_error(admin.post("/documents", files={"file": ("big.txt", b"word " * 45_000)}), 413)
         assert_error(admin.post("/documents", files={"file": ("huge.txt", b"word " * 80_000)}), 413)
-        assert not any(admin_settings.uploads_dir.glob("*big*")) and not any(
-            admin_settings.uploads_dir.glob("*huge*")
-        )
+        assert not any(admin_settings.uploads_dir.glob("*big*")) and not any(admin_settings.uploads_dir.glob("*huge*"))
 
 
 def test_rate_limit_then_recovery(admin_server: ApiServer) -> None:
@@ -366,9 +356,7 @@ def test_rate_limit_then_recovery(admin_server: ApiServer) -> None:
 
 def test_delete_corpus_document_removes_the_file(admin_server: ApiServer, admin_settings: Settings) -> None:
     extra = "delete-me.md"
-    (admin_settings.corpus_dir / extra).write_text(
-        "# Delete me\n\nThe Orvan enclave exports copper and tin.\n"
-    )
+    (admin_settings.corpus_dir / extra).write_text("# Delete me\n\nThe Orvan enclave exports copper and tin.\n")
     with keyed(admin_server, ADMIN_KEY) as admin:
         # On disk but never indexed: not a document, so a 404, and the file is left alone (issue 18;
         # deleting an indexed corpus document removes its file: tests/integration/test_hardening.py).

@@ -88,6 +88,7 @@ def test_upload_through_one_process_is_seen_by_the_other(two_processes: tuple[An
 
         poll(lambda: DOC_NAME in documents(b), "B listing A's upload")
         poll(lambda: DOC_NAME in sources_found(b, RARE_WORD), "B's /search finding A's upload")
+
         # Dense search may find the upload first; B's own BM25 copy (in its data dir) must follow
         # once B notices the new version stamp (checked at most every bm25_reload_seconds).
         def bm25_of_b_finds_it() -> bool:

@@ -111,9 +111,7 @@ def test_pipeline_holder_retries_lazily_and_recovers() -> None:
             raise ConnectionError("chroma down")
         return Loaded()
 
-    holder = PipelineHolder(
-        make_settings(Path("/nonexistent")), factory=factory, retry_seconds=3, clock=clock
-    )
+    holder = PipelineHolder(make_settings(Path("/nonexistent")), factory=factory, retry_seconds=3, clock=clock)
     with pytest.raises(IndexUnavailableError, match="chroma down"):
         holder.get()
     available["up"] = True

@@ -221,3 +221,39 @@ def test_rewrite_at_the_length_limit_is_still_used() -> None:
     limit = 4 * len(FOLLOW_UP) + 200
     at_limit = "y" * limit
     assert condense_question(FOLLOW_UP, conversation(PREVIOUS), FakeGenerator(at_limit)) == at_limit
+
+
+# --- Chinese follow-ups ---------------------------------------------------------------------------
+ZH_PREVIOUS = "2024年陕西自贸试验区形成了多少个创新案例？"
+
+
+ZH_FOLLOW_UPS = [
+    "其中有几个在全国复制推广了？",
+    "那2016年8月那一批一共新设了几个？",
+    "一共有多少学员参加？",
+    "那国内的发起单位呢？",
+]
+
+
+@pytest.mark.parametrize("question", ZH_FOLLOW_UPS)
+def test_chinese_follow_ups_are_recognised(question: str) -> None:
+    """Chinese has no "it": it points back with 其中/那/呢, or leaves the subject out."""
+    assert looks_like_follow_up(question)
+
+
+def test_a_full_chinese_question_stands_alone() -> None:
+    assert not looks_like_follow_up("北京工商大学和ECO科学基金会合办的经济特区培训是什么时候举行的？")
+
+
+def test_a_chinese_follow_up_is_rewritten_and_without_a_model_carries_the_previous_question() -> None:
+    history = conversation(ZH_PREVIOUS)
+    rewritten = "2024年陕西自贸试验区形成的创新案例中有几个在全国复制推广了？"
+    assert condense_question("其中有几个在全国复制推广了？", history, FakeGenerator(rewritten)) == rewritten
+    carried = condense_question("其中有几个在全国复制推广了？", history, None)
+    assert carried == f"其中有几个在全国复制推广了？（{ZH_PREVIOUS}）"
+
+
+def test_a_chinese_rewrite_that_drops_the_subject_carries_the_previous_question() -> None:
+    history = conversation(ZH_PREVIOUS)
+    lost = condense_question("其中有几个在全国复制推广了？", history, FakeGenerator("全国复制推广了多少个创新案例？"))
+    assert lost == f"全国复制推广了多少个创新案例？（{ZH_PREVIOUS}）"

@@ -108,9 +108,7 @@ def test_find_archive_does_not_confuse_part1_with_part10(tmp_path: Path) -> None
     assert llm_models._find_archive(tmp_path, 10) == part10
 
 
-def test_pull_qwen_downloads_verifies_and_then_reuses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pull_qwen_downloads_verifies_and_then_reuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = [f"part {i};".encode() for i in range(1, 4)]
     monkeypatch.setattr(llm_models, "QWEN_PART_COUNT", 3)
     monkeypatch.setattr(llm_models, "QWEN_SHA256", _sha(b"".join(data)))
@@ -126,7 +124,8 @@ def test_pull_qwen_downloads_verifies_and_then_reuses(
     assert path.read_bytes() == b"".join(data)
     assert calls == [1, 2, 3]
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
-        llm_models.QWEN_FILE_NAME, llm_models.QWEN_FILE_NAME + ".verified.json"
+        llm_models.QWEN_FILE_NAME,
+        llm_models.QWEN_FILE_NAME + ".verified.json",
     ]  # the downloaded archives are gone
     assert llm_models.pull_qwen(settings) == path  # type: ignore[arg-type]
     assert calls == [1, 2, 3]  # second call: no download

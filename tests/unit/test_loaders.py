@@ -294,11 +294,7 @@ def test_markdown_sections_tables_and_inline_syntax(tmp_path: Path) -> None:
     )
     doc = load_file(path, limits=LIMITS)
     assert doc.title == "Zone Notes"
-    assert (
-        "designated areas with special rules." in doc.text
-        and "https" not in doc.text
-        and "**" not in doc.text
-    )
+    assert "designated areas with special rules." in doc.text and "https" not in doc.text and "**" not in doc.text
     table = next(b for b in doc.blocks if b.kind == "table")
     assert doc.text[table.start : table.end].startswith("Table 1: Zone counts\nCountry | Zones")
     assert len(table.rows) == 3 and table.section == "Customs"

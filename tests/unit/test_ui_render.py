@@ -104,17 +104,14 @@ def test_cited_order_follows_first_appearance() -> None:
 
 def test_quote_is_highlighted_inside_its_passage() -> None:
     html = highlighted_passage_html(make_citation())
-    assert html == (
-        "In 2016 the G20 met in China. "
-        f'<mark class="zoneqa-quote">{QUOTE}</mark>'
-        " Later work followed."
-    )
+    assert html == (f'In 2016 the G20 met in China. <mark class="zoneqa-quote">{QUOTE}</mark> Later work followed.')
 
 
 def test_long_passages_are_trimmed_around_the_quote() -> None:
     before, after = "word " * 200, " more" * 200
-    citation = make_citation(passage=before + QUOTE + after, quote_start=len(before),
-                             quote_end=len(before) + len(QUOTE))
+    citation = make_citation(
+        passage=before + QUOTE + after, quote_start=len(before), quote_end=len(before) + len(QUOTE)
+    )
     html = highlighted_passage_html(citation, context_chars=50)
     assert html.startswith("…") and html.endswith("…")
     assert f'<mark class="zoneqa-quote">{QUOTE}</mark>' in html
@@ -164,8 +161,12 @@ def test_refusal_lists_closest_documents() -> None:
 def test_conversation_export_has_questions_answers_and_quotes() -> None:
     answer = AskResult.model_validate(answer_body())
     refusal = AskResult.model_validate(
-        answer_body(answer="I could not find this.", citations=[], answerable=False,
-                    closest_documents=["World Investment Report"])
+        answer_body(
+            answer="I could not find this.",
+            citations=[],
+            answerable=False,
+            closest_documents=["World Investment Report"],
+        )
     )
     entries = [
         ChatEntry(role="user", content="Which city?"),
@@ -176,7 +177,7 @@ def test_conversation_export_has_questions_answers_and_quotes() -> None:
     markdown = conversation_markdown(entries, exported_at=datetime(2024, 5, 1, 9, 30))
     assert "_Exported 2024-05-01 09:30_" in markdown
     assert "## Q: Which city?" in markdown
-    source_line = '1. *FTZ tenth anniversary* (ftz-tenth-anniversary-pei-2024.pdf, p. 5, Investment): '
+    source_line = "1. *FTZ tenth anniversary* (ftz-tenth-anniversary-pei-2024.pdf, p. 5, Investment): "
     assert f'{source_line}"{QUOTE}"' in markdown
     assert "> Not in the documents. I could not find this." in markdown
     assert "Closest documents: World Investment Report" in markdown
@@ -293,9 +294,7 @@ def test_stream_http_error_is_mapped_before_reading_events() -> None:
         (500, {}, ApiError),
     ],
 )
-def test_error_statuses_map_to_friendly_exceptions(
-    status: int, headers: dict[str, str], expected: type
-) -> None:
+def test_error_statuses_map_to_friendly_exceptions(status: int, headers: dict[str, str], expected: type) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, json={"detail": "nope", "request_id": "r"}, headers=headers)
 
@@ -341,14 +340,24 @@ def test_documents_ready_feedback_upload_and_delete() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append((request.method, request.url.raw_path.decode()))
         if request.url.path == "/documents" and request.method == "GET":
-            return httpx.Response(200, json={"documents": [
-                {"source": "a.pdf", "title": "A", "pages": 3, "chunks": 7, "ingested_at": "2024-01-01"}]})
+            return httpx.Response(
+                200,
+                json={
+                    "documents": [
+                        {"source": "a.pdf", "title": "A", "pages": 3, "chunks": 7, "ingested_at": "2024-01-01"}
+                    ]
+                },
+            )
         if request.url.path == "/documents" and request.method == "POST":
             assert b'filename="new.txt"' in request.content
             return httpx.Response(201, json={"source": "new.txt", "title": "New", "chunks": 2, "pages": None})
         if request.url.path == "/feedback":
-            assert json.loads(request.content) == {"question": "q", "answer": "a", "rating": "down",
-                                                   "comment": "wrong page"}
+            assert json.loads(request.content) == {
+                "question": "q",
+                "answer": "a",
+                "rating": "down",
+                "comment": "wrong page",
+            }
             return httpx.Response(201, json={"id": "f1"})
         if request.url.path == "/readyz":
             return httpx.Response(503, json={"detail": "index empty"})

@@ -1,0 +1,40 @@
+"""Whether a verified answer is of the kind the question asks for.
+
+"How many hectares does the Djibouti zone cover?" is not answered by a supported sentence about
+the zone that states no number: the passages do not hold the figure, and saying so is the honest
+answer. Only questions that plainly ask for a quantity are judged, and any figure, number word or
+Chinese numeral in the answer counts as one.
+
+Usage::
+
+    asks_for_quantity("How many hectares does the zone cover?")   # True
+    states_quantity("It covers about forty hectares [1].")        # True
+"""
+
+from __future__ import annotations
+
+import re
+
+_ASKS_QUANTITY = re.compile(
+    r"^\s*(?:and\s+|so\s+)?(?:how\s+(?:many|much|long|far|big|large)\b"
+    r"|what\s+(?:(?:was|is|were|are)\s+(?:the\s+)?)?(?:(?!(?:did|does|do|will|would|can|could)\b)\w+\s+){0,3}?"
+    r"(?:percentage|proportion|share|rate|number|amount|budget|cost|price|size|area|population|total|volume|gdp|value)\b"
+    r"|by\s+(?:how\s+much|what\s+(?:percentage|share|amount|margin)))",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
+    r"million|billion|trillion|dozens?|half|twice|double[ds]?|tripled?)\b|[零一二三四五六七八九十百千万亿两]",
+    re.IGNORECASE,
+)
+
+
+def asks_for_quantity(question: str) -> bool:
+    """The question asks for a number (how many, how much, what share/rate/amount ...)."""
+    return bool(_ASKS_QUANTITY.search(question))
+
+
+def states_quantity(answer: str) -> bool:
+    """The answer states some quantity: a figure, a number word or a Chinese numeral."""
+    return bool(_QUANTITY.search(re.sub(r"\[\d+\]", "", answer)))

@@ -1,0 +1,103 @@
+"""Fact-level number check: a value must be cited for the year it is claimed for.
+
+Checking numbers one by one passes "In 2022 the zones used 200 billion yuan [1]." when [1] says
+"In 2021 the zones used 200 billion yuan": 2022 is the question's own year and 200 is in the
+passage. Read as a fact, the passage ties 200 to 2021 only. Here every number of the evidence is
+tied to the years of its sentence, or, in a table, of its row and its column header; a claimed
+value whose every occurrence is tied to years, none of them a year the claim names, is misdated.
+A value found next to no year at all (the year is in a heading, or nowhere) is not judged. A
+claim without a year of its own is read for the year the question asks about.
+
+Usage::
+
+    misdated_values("In 2022 the zones used 200 billion yuan.", "In 2021 the zones used 200 billion yuan.")
+    # ["200"]
+    misdated_values("Inflows were 1,362 in 2015.", "Year | Inflows\\n2014 | 1,228\\n2015 | 1,362")   # []
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from core.text.sentences import sentence_spans
+from core.text.terms import NUMBER, YEAR
+
+_CLAUSE_BREAK = re.compile(r"[;,]\s+|\s+(?:and|while|whereas|but|compared with|against)\s+")
+
+
+def _normal(number: str) -> str:
+    return number.replace(",", "").rstrip(".")
+
+
+def _is_year(cell: str) -> bool:
+    return bool(YEAR.fullmatch(cell.strip()))
+
+
+def _values(text: str) -> list[str]:
+    """The numbers of ``text`` that are not years."""
+    return [_normal(n) for n in NUMBER.findall(text) if not _is_year(n)]
+
+
+def year_ties(evidence: str) -> dict[str, list[frozenset[str]]]:
+    """Each value of ``evidence`` → the year sets of its occurrences (an empty set: no year near it).
+
+    Lines with ``|`` are table lines: one whose cells after the first hold no value other than
+    years is a header; in a data row, a value's years are the row's year cells and its column's
+    header year. Other text is read sentence by sentence.
+    """
+    ties: dict[str, list[frozenset[str]]] = defaultdict(list)
+    header: list[str] = []
+    prose: list[str] = []
+    for line in evidence.splitlines():
+        if "|" not in line:
+            prose.append(line)
+            continue
+        cells = [cell.strip() for cell in line.split("|")]
+        if not any(_values(cell) for cell in cells[1:]):
+            header = cells
+            continue
+        row_years = {cell for cell in cells if _is_year(cell)}
+        for index, cell in enumerate(cells):
+            column_year = {header[index]} if index < len(header) and _is_year(header[index]) else set()
+            for value in _values(cell):
+                ties[value].append(frozenset(row_years | column_year))
+    text = "\n".join(prose)
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        years = frozenset(YEAR.findall(sentence))
+        for value in _values(sentence):
+            ties[value].append(years)
+    return ties
+
+
+def misdated_values(
+    claim: str, evidence: str | Sequence[str], given: Iterable[str] = (), asked_years: Iterable[str] = ()
+) -> list[str]:
+    """Values of ``claim`` that ``evidence`` (one text or several) states only for years the claim does not name.
+
+    A claim that names no year is read for the ``asked_years`` (the question's: "How much was used in
+    2022?" answered "200 billion yuan [1]." claims 200 for 2022). ``given`` numbers (the question's
+    own) are premises, not claims, and are not judged.
+    """
+    claimed_years = set(YEAR.findall(claim)) or set(asked_years)
+    if not claimed_years:
+        return []
+    skip = {_normal(n) for n in given}
+    ties: dict[str, list[frozenset[str]]] = defaultdict(list)
+    for text in [evidence] if isinstance(evidence, str) else evidence:
+        for value, years in year_ties(text).items():
+            ties[value].extend(years)
+    misdated: list[str] = []
+    # "213 in 2022 and 222.52 in 2021" swaps two facts that are right as a pair: a clause that
+    # names its own year is judged for that year, any other for the claim's.
+    for clause in _CLAUSE_BREAK.split(claim):
+        clause_years = set(YEAR.findall(clause)) or claimed_years
+        for value in dict.fromkeys(_values(clause)):
+            occurrences = ties.get(value)
+            if value in skip or value in misdated or not occurrences:
+                continue
+            if all(tied and not (tied & clause_years) for tied in occurrences):
+                misdated.append(value)
+    return misdated

@@ -1,0 +1,103 @@
+"""Multi-hop decomposition (``rag.decompose``) and the days-between arithmetic it leans on.
+
+A question about two things is searched for each of them; each part's best sentences join the
+evidence; the number of days between two dated events is counted for the model and accepted by
+the citation check, and a count no two cited dates make is still dropped.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import EvidenceSettings
+from rag.arithmetic import dates_in, days_between, derived_numbers, worked_lines
+from rag.citations import CitationChecker
+from rag.decompose import merge_evidence, question_parts
+from tests.unit.test_arithmetic import ConstantEmbedder, item
+
+LAUNCH = "The joint training centre was launched earlier on September 25th, 2020."
+TRAINING = "The first multilateral training programme was held online on December 22nd and 23rd, 2020."
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "In 2009, which fell further, world trade in goods or world trade in services?",
+            ["world trade in goods In 2009, which fell further", "world trade in services In 2009, which fell further"],
+        ),
+        (
+            "How many days after the joint training centre was launched did its first training begin?",
+            ["the joint training centre was launched", "its first training begin"],
+        ),
+        (
+            "For 2020, how far apart are the world GDP figure in Table 1 and the World Bank figure?",
+            ["the world GDP figure in Table 1 2020", "the World Bank figure 2020"],
+        ),
+        (
+            "How much more foreign capital did the pilot zones use in 2022 than in 2021?",
+            [
+                "How much more foreign capital did the pilot zones use in 2022?",
+                "How much more foreign capital did the pilot zones use than in 2021?",
+            ],
+        ),
+    ],
+)
+def test_a_question_about_two_things_is_split_into_its_parts(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which city hosted the 2016 G20 summit?",
+        "What was world goods trade in 2009?",
+        "Is it true or not?",  # alternatives too short to search for
+    ],
+)
+def test_a_question_about_one_thing_has_no_parts(question: str) -> None:
+    assert question_parts(question) == []
+
+
+def test_merged_evidence_keeps_the_main_items_first_adds_only_new_ones_and_renumbers() -> None:
+    main = [item(LAUNCH, 1)]
+    part = [item(LAUNCH, 1), item(TRAINING, 2)]
+    merged = merge_evidence(main, [part])
+    assert [(e.text, e.n) for e in merged] == [(LAUNCH, 1), (TRAINING, 2)]
+
+
+def test_dates_are_read_in_prose_with_or_without_their_year() -> None:
+    found = dates_in(f"{TRAINING} On August 27, the alliance was launched. 2020年9月25日")
+    assert [(d.day, d.month, d.year) for d in found] == [(22, 12, 2020), (27, 8, None), (25, 9, 2020)]
+    assert days_between(found[2], found[0]) == 88
+    assert days_between(found[1], found[2]) == 29  # the missing year is the other date's
+
+
+def test_a_days_question_gets_the_count_worked_out_and_the_check_accepts_only_that_count() -> None:
+    evidence = [item(TRAINING, 1), item(LAUNCH, 2)]
+    question = "How many days after the joint training centre was launched did its first training begin?"
+    assert worked_lines(question, evidence) == [
+        "From [1] and [2]: December 22nd and 23rd, 2020 to September 25th, 2020 is 88 days."
+    ]
+    assert "88" in derived_numbers(TRAINING + " " + LAUNCH)
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    kept = checker.check("The first training began 88 days after the centre was launched [1][2].", evidence, question)
+    assert "88 days" in kept.text
+    made_up = checker.check(
+        "The first training began 90 days after the centre was launched [1][2].", evidence, question
+    )
+    assert made_up.text == ""
+
+
+def test_figures_two_sentences_state_for_the_two_asked_years_are_set_against_each_other() -> None:
+    evidence = [
+        item("In 2018, the port handled 4,120 thousand TEU of containers, up 6% on the year before.", 1),
+        item("Container throughput reached 4,505 thousand TEU in 2019, while passenger numbers fell.", 2),
+    ]
+    question = "How many more thousand TEU of containers did the port handle in 2019 than in 2018?"
+    lines = worked_lines(question, evidence)
+    assert (
+        lines[0]
+        == "From [1] and [2]: 4,120 thousand TEU in 2018 and 4,505 thousand TEU in 2019: 2019 is 385 thousand TEU more."
+    )
+    assert worked_lines("Which port handled containers in 2019 and 2018?", evidence) == []  # no change asked

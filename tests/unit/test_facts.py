@@ -1,0 +1,110 @@
+"""The fact-level number check (``rag.facts``): a value is cited for the year it is claimed for.
+
+The crafted failure the issue describes: asked about 2022, the model answers with the figure the
+passage gives for 2021, labelled 2022. Every number is in the passage and the year is the
+question's own, so a number-by-number check passed it.
+"""
+
+from __future__ import annotations
+
+from core.config import EvidenceSettings
+from rag.citations import CitationChecker
+from rag.facts import misdated_values, year_ties
+from tests.unit.test_arithmetic import GOODS, ROW_2008, ROW_2009, ConstantEmbedder, item
+
+PROSE = "In 2021, the pilot zones actually used 200 billion yuan of foreign capital. Exports grew by 12 percent."
+
+
+def test_a_value_stated_for_another_year_is_misdated() -> None:
+    assert misdated_values("In 2022 the pilot zones used 200 billion yuan of foreign capital.", PROSE) == ["200"]
+    assert misdated_values("In 2021 the pilot zones used 200 billion yuan of foreign capital.", PROSE) == []
+
+
+def test_values_near_no_year_and_claims_without_years_are_not_judged() -> None:
+    assert misdated_values("In 2022 exports grew by 12 percent.", PROSE) == []  # its sentence names no year
+    assert misdated_values("The pilot zones used 200 billion yuan.", PROSE) == []
+
+
+def test_the_question_s_own_numbers_are_premises() -> None:
+    claim = "The province that ran 3,720 trains in 2020 reported 72 cases in 2024."
+    evidence = "In 2024, Shaanxi reported 72 innovative cases. It ran 3,720 China-Europe trains in 2020."
+    assert misdated_values(claim, evidence, given={"3,720", "2020", "2024"}) == []
+    assert misdated_values("It reported 72 cases in 2023.", evidence) == ["72"]
+
+
+def test_table_values_are_tied_to_their_row_year_and_their_column_year() -> None:
+    by_rows = f"{GOODS}\n2008 | 16,170,529 | 16,496,984 | 32,667,513 | 15.43"
+    assert frozenset({"2008"}) in year_ties(by_rows)["32667513"]
+    assert misdated_values("In 2009 total goods trade was 32,667,513 million dollars.", by_rows) == ["32667513"]
+
+    by_columns = "Table 1: World GDP (trillion dollars)\nIndicator | 2014 | 2015\nWorld GDP | 79.5 | 75.2"
+    assert misdated_values("World GDP was 75.2 trillion dollars in 2015.", by_columns) == []
+    assert misdated_values("World GDP was 79.5 trillion dollars in 2015.", by_columns) == ["79.5"]
+
+
+def test_the_citation_check_drops_a_wrong_year_answer_and_keeps_the_right_one() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    passage = [item(PROSE, 1)]
+    question = "How much foreign capital did the pilot zones actually use in 2022?"
+    wrong = checker.check(
+        "In 2022, the pilot zones actually used 200 billion yuan of foreign capital [1].", passage, question
+    )
+    assert wrong.text == ""
+    assert wrong.sentences[0].reason == "cited passages do not support it"
+    right = checker.check(
+        "In 2021, the pilot zones actually used 200 billion yuan of foreign capital [1].",
+        passage,
+        "How much foreign capital did the pilot zones actually use in 2021?",
+    )
+    assert right.text.startswith("In 2021")
+
+
+def test_a_table_row_cited_for_the_wrong_year_is_dropped() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    question = "What was total world goods trade in 2009?"
+    rows = [ROW_2008, ROW_2009]
+    wrong = checker.check("In 2009, total goods trade was 32,667,513 million US dollars [1].", rows, question)
+    assert wrong.text == ""
+    right = checker.check("In 2009, total goods trade was 25,279,828 million US dollars [2].", rows, question)
+    assert "25,279,828" in right.text
+
+
+USED_2021 = "In 2021, the pilot zones actually used 213 billion yuan of foreign capital."
+USED_2022 = "In 2022, the pilot zones actually used 222.52 billion yuan of foreign capital."
+
+
+def test_a_claim_without_a_year_is_read_for_the_year_the_question_asks_about() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    passage = [item(USED_2021, 1)]
+    misdated = checker.check(
+        "The pilot zones actually used 213 billion yuan of foreign capital [1].",
+        passage,
+        "How much foreign capital did the zones actually use in 2022?",
+    )
+    assert misdated.text == ""
+    asked_right = checker.check(
+        "The pilot zones actually used 213 billion yuan of foreign capital [1].",
+        passage,
+        "How much foreign capital did the zones actually use in 2021?",
+    )
+    assert "213" in asked_right.text
+
+
+def test_a_claim_drawing_on_two_passages_is_checked_against_both_together() -> None:
+    """Each number is in one of the two cited passages, and the worked difference in neither."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    evidence = [item(USED_2021, 1), item(USED_2022, 2)]
+    question = "How much more foreign capital did the pilot zones actually use in 2022 than in 2021?"
+    both = checker.check(
+        "The pilot zones actually used 222.52 billion yuan in 2022 and 213 billion yuan in 2021, "
+        "9.52 billion yuan more [1][2].",
+        evidence,
+        question,
+    )
+    assert "9.52" in both.text and both.text.endswith("[1][2].")
+    swapped = checker.check(
+        "The pilot zones actually used 213 billion yuan in 2022 and 222.52 billion yuan in 2021 [1][2].",
+        evidence,
+        question,
+    )
+    assert swapped.text == ""
