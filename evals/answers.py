@@ -33,6 +33,7 @@ from evals.datasets import GoldItem, contains_evidence, load_gold
 from evals.indexes import NAIVE_CONTEXT_TOKENS
 
 if TYPE_CHECKING:
+    from rag.citations import CitationChecker
     from rag.generators.base import ChatModel
 
 JudgeName = Literal["lexical", "llm"]
@@ -464,12 +465,15 @@ def evaluate_answers(
     limit: int | None = None,
     items: Sequence[GoldItem] | None = None,
     searcher: Any | None = None,
+    checker: CitationChecker | None = None,
     include_naive: bool = True,
     progress: ProgressHook | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
     done: Sequence[ItemResult] = (),
 ) -> AnswerEvalResult:
     """Run ZoneQA (and the naive baseline) over the gold set and score answers and citations.
+
+    ``searcher`` and ``checker`` replace ZoneQA's own (the gate's tests break them on purpose).
 
     ``on_result`` sees each item's result as soon as it is scored (the CLI appends it to
     ``per_question.jsonl``, so an interrupted hour-long LLM run keeps what it measured);
@@ -488,7 +492,7 @@ def evaluate_answers(
         )
         run_settings = run_settings.model_copy(update={"llamacpp": llamacpp})
     items = list(items or load_gold())[: limit or None]
-    parts = build(run_settings, searcher=searcher)
+    parts = build(run_settings, searcher=searcher, checker=checker)
     pipeline = parts.pipeline
     chat_model = parts.generator.chat_model
     support = make_judge(judge, run_settings, chat_model if generator == "llamacpp" else None)

@@ -223,7 +223,7 @@ def gate(
     thresholds: Annotated[Path | None, typer.Option(help="Thresholds file (default: evals/thresholds.yaml).")] = None,
     ingest: Annotated[bool, typer.Option(help="Bring the index up to date with the corpus first.")] = True,
 ) -> None:
-    """The fast gated eval (gold set, extractive, retrieval + grounding); exit 1 below thresholds."""
+    """The fast gated eval (gold and hard sets, extractive, retrieval + grounding); exit 1 below thresholds."""
     from evals.gate import THRESHOLDS_PATH, run_gate
 
     settings = _settings(ingest)

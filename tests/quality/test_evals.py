@@ -1,4 +1,6 @@
-"""The eval suite: metrics on hand-made rankings, ALCE scoring, and the CI gate (passes now, fails when broken)."""
+"""The eval suite: metrics on hand-made rankings, ALCE scoring, and the CI gate (passes now, fails when broken:
+a random retriever, a citation check that accepts everything, an answerability gate that refuses
+everything or nothing)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,16 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from core.config import Settings
 from evals.answers import ItemResult, SentenceScore, aggregate, ratios, score_citations
 from evals.datasets import GoldItem, contains_evidence, load_gold, load_scifact
-from evals.gate import compare, load_thresholds
+from evals.gate import SECTIONS, GateOutcome, compare, load_thresholds, measure, section_thresholds
 from evals.retrieval import compute_metrics, documents_from_chunks, relevant_chunks
+from rag.citations import CitationChecker
+from rag.evidence import Evidence
 
 
 # ---- metrics on tiny rankings ------------------------------------------------------------------------
@@ -100,6 +106,15 @@ def test_threshold_comparison(tmp_path: Path) -> None:
     assert failures == ["a = 0.400 < min 0.500", "c was not measured"]
 
 
+def test_a_section_of_the_gate_keeps_its_thresholds_and_any_misspelt_one() -> None:
+    thresholds = {name: {"min": 0.5} for name in ("retrieval.hit@5", "hard.refusal_recall", "hrad.refusal_recall")}
+    assert set(section_thresholds(thresholds, ("hard",))) == {"hard.refusal_recall", "hrad.refusal_recall"}
+    assert set(section_thresholds(load_thresholds(), SECTIONS)) == set(load_thresholds())
+    assert {name.split(".", 1)[0] for name in load_thresholds()} == set(SECTIONS)  # every section is gated
+    with pytest.raises(ValueError, match="unknown gate sections"):
+        measure(Settings(), sections=("hrad",))
+
+
 # ---- the gate on the real system -----------------------------------------------------------------------
 class RandomSearcher:
     """A broken retriever: random chunks of the index, whatever the question."""
@@ -138,9 +153,60 @@ def test_gate_fails_with_random_retriever(ingested_settings: Any) -> None:
     from rag.components import build
 
     broken = RandomSearcher(build(ingested_settings).searcher)
-    outcome = run_gate(ingested_settings, searcher=broken)
+    outcome = run_gate(ingested_settings, searcher=broken, sections=("retrieval", "answers"))
     assert not outcome.passed
     assert any(failure.startswith("retrieval.hit@5") for failure in outcome.failures), outcome.failures
+
+
+class AcceptingChecker(CitationChecker):
+    """A broken citation check: every sentence is supported by whatever it cites (numbers included)."""
+
+    def support(
+        self, claim: str, claim_vector: np.ndarray, item: Evidence, given_numbers: set[str] | None = None
+    ) -> float:
+        return 1.0
+
+
+def failed_metrics(outcome: GateOutcome) -> set[str]:
+    """The metric names of the gate's failures (``"hard.refusal_recall = 0.000 < min 0.240"``)."""
+    return {failure.split(" ", 1)[0] for failure in outcome.failures}
+
+
+def with_evidence(settings: Settings, **update: Any) -> Settings:
+    return settings.model_copy(update={"evidence": settings.evidence.model_copy(update=update)})
+
+
+def test_gate_fails_when_the_citation_check_accepts_everything(ingested_settings: Settings) -> None:
+    """Extractive answers are quotes and pass any check; the corrupted-answer probe is what catches it."""
+    from evals.gate import run_gate
+    from rag.components import build
+
+    broken = AcceptingChecker(build(ingested_settings).embedder, ingested_settings.evidence)
+    outcome = run_gate(ingested_settings, checker=broken, sections=("corrupted",))
+    failed = failed_metrics(outcome)
+    assert {"corrupted.citation_recall", "corrupted.citation_precision"} <= failed, outcome.failures
+    assert (outcome.measured["corrupted.citation_recall"] or 0.0) < 0.8
+
+
+def test_gate_fails_when_the_answerability_gate_refuses_everything(ingested_settings: Settings) -> None:
+    from evals.gate import run_gate
+
+    refusing = with_evidence(ingested_settings, refusal_threshold=1.0)  # no evidence scores 1.0
+    outcome = run_gate(refusing, sections=("answers", "hard"))
+    assert outcome.measured["hard.false_refusal_rate"] == 1.0
+    failed = failed_metrics(outcome)
+    expected = {"answers.false_refusal_rate", "hard.false_refusal_rate", "hard.answer_accuracy_cited"}
+    expected |= {f"hard.{kind}.answer_accuracy_cited" for kind in ("fact", "paraphrase", "table", "follow-up", "list")}
+    assert expected <= failed, outcome.failures
+
+
+def test_gate_fails_when_the_answerability_gate_never_refuses(ingested_settings: Settings) -> None:
+    from evals.gate import run_gate
+
+    answering = with_evidence(ingested_settings, refusal_threshold=0.0, refuse_unknown_names=False)
+    outcome = run_gate(answering, sections=("answers", "hard"))
+    assert outcome.measured["hard.refusal_recall"] == 0.0
+    assert {"answers.refusal_recall", "hard.refusal_recall"} <= failed_metrics(outcome), outcome.failures
 
 
 def test_answers_cli_without_baseline_keeps_each_item_as_it_goes(ingested_settings: Any, tmp_path: Path) -> None:
