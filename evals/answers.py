@@ -60,7 +60,9 @@ SupportFn = Callable[[str, Sequence[str]], bool]
 class LexicalJudge:
     """Support = ZoneQA's own score (``CitationChecker.support``) ≥ ``support_threshold``.
 
-    A set of passages supports a claim when one of them does, or their concatenation does.
+    A set of passages supports a claim when one of them does, or their concatenation does. A
+    difference or sum of two of their numbers (or the days between two of their dates) counts as
+    stated by them: "fell by 7,387,685" is entailed by the two cells it is worked from.
     """
 
     name = "lexical"
@@ -85,8 +87,10 @@ class LexicalJudge:
 
         if not passages:
             return False
+        from rag.arithmetic import derived_numbers
+
         claim_vector = self._vector(claim)
-        candidates = list(passages) + ([" ".join(passages)[:_MAX_JOINT_CHARS]] if len(passages) > 1 else [])
+        candidates = list(passages) + (["\n".join(passages)[:_MAX_JOINT_CHARS]] if len(passages) > 1 else [])
         for text in candidates:
             chunk = Chunk(
                 chunk_id="judge",
@@ -99,7 +103,7 @@ class LexicalJudge:
                 sha256="",
             )
             item = Evidence(text=text, chunk=chunk, start=0, end=len(text), vector=self._vector(text))
-            if self.checker.support(claim, claim_vector, item) >= self.threshold:
+            if self.checker.support(claim, claim_vector, item, derived_numbers(text), set()) >= self.threshold:
                 return True
         return False
 

@@ -194,6 +194,8 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
     """
     if dated := date_lines(question, evidence):
         return dated
+    if balance := balance_lines(question, evidence):
+        return balance
     if not _CHANGE.search(question):
         return []
     years = list(dict.fromkeys(YEAR.findall(question)))
@@ -244,6 +246,28 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
     return [line for *_, line in sorted(scored)[:_MAX_LINES]]
 
 
+_WORKED = re.compile(r"^From (?P<cited>\[\d+\](?: and \[\d+\])?): (?P<claim>.+?)\.?$")
+_RESULT = re.compile(
+    r"\b(?:by|difference of|surplus of|deficit of|is(?: a (?:surplus|deficit) of)?) (?P<value>\d[\d,]*(?:\.\d+)?)"
+)
+
+
+def worked_result(line: str) -> str | None:
+    """The figure a worked line arrives at ("fell by 7,387,685, ..." → "7387685"), normalised."""
+    match = _RESULT.search(line)
+    return match["value"].replace(",", "") if match else None
+
+
+def worked_answer(line: str) -> str:
+    """A worked line as an answer sentence with its citations: "X fell by 7,387,685, ... [1][2]."."""
+    match = _WORKED.match(line)
+    if match is None:
+        return line
+    markers = "".join(re.findall(r"\[\d+\]", match["cited"]))
+    claim = match["claim"]
+    return f"{claim[:1].upper()}{claim[1:]} {markers}."
+
+
 @dataclass(frozen=True)
 class _Stated:
     """A figure a sentence states for one year: "222.52 billion yuan" (2022), in evidence item ``n``."""
@@ -272,6 +296,42 @@ def _stated_figures(item: Evidence, years: Sequence[str]) -> list[_Stated]:
                     unit = "%" if percent else match["unit"]
                     found.append(_Stated(match["value"], unit, named[0], item.n, clause))
     return found
+
+
+_BALANCE = re.compile(r"\b(surplus|deficit|balance)\b", re.IGNORECASE)
+_EXPORTS = re.compile(
+    r"\bexports?\b[^;]{0,60}?(?P<value>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>(?:thousand|million|billion|trillion)?\s*[A-Za-z]+)",
+    re.I,
+)
+_IMPORTS = re.compile(
+    r"\bimports?\b[^;]{0,60}?(?P<value>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>(?:thousand|million|billion|trillion)?\s*[A-Za-z]+)",
+    re.I,
+)
+
+
+def balance_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """Exports minus imports, for a question about a trade surplus or deficit, from one sentence stating both."""
+    if not _BALANCE.search(question):
+        return []
+    lines: list[str] = []
+    for item in evidence:
+        if "|" in item.text:
+            continue
+        exports, imports = _EXPORTS.search(item.text), _IMPORTS.search(item.text)
+        if not exports or not imports or exports["unit"].lower() != imports["unit"].lower():
+            continue
+        out, back = _value(exports["value"]), _value(imports["value"])
+        if out is None or back is None:
+            continue
+        decimals = max(_decimals(exports["value"]), _decimals(imports["value"]))
+        amount = _format(out - back, decimals, "," in exports["value"] or "," in imports["value"])
+        kind = "surplus" if out >= back else "deficit"
+        unit = exports["unit"]
+        lines.append(
+            f"From [{item.n}]: exports of {exports['value']} {unit} minus imports of {imports['value']} {unit} "
+            f"is a {kind} of {amount} {unit}."
+        )
+    return lines[:_MAX_LINES]
 
 
 def prose_lines(question: str, evidence: Sequence[Evidence], years: Sequence[str]) -> list[str]:

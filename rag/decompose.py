@@ -74,10 +74,11 @@ def _without(question: str, year: str) -> str:
 def merge_evidence(main: Sequence[Evidence], extras: Sequence[Sequence[Evidence]]) -> list[Evidence]:
     """``main``'s items, then each part's items that ``main`` lacks, numbered 1..k again."""
     merged = list(main)
-    seen = {(item.source, item.absolute_start, item.text) for item in merged}
+    # By text: the same sentence reached through a merged neighbour chunk has other offsets.
+    seen = {(item.source, " ".join(item.readable.split())) for item in merged}
     for part in extras:
         for item in part:
-            key = (item.source, item.absolute_start, item.text)
+            key = (item.source, " ".join(item.readable.split()))
             if key not in seen:
                 seen.add(key)
                 merged.append(item)

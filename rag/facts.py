@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from core.text.sentences import sentence_spans
 from core.text.terms import NUMBER, YEAR
 
+_YEAR_RANGE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s*(?:-|–|—|to)\s*(1[89]\d\d|20\d\d)(?!\d)")
+_SOURCE_CITATION = re.compile(r"\((?:[^()]*?(?:,|et al\.?)\s*)(?:19|20)\d\d[a-z]?\)")
 _CLAUSE_BREAK = re.compile(r"[;,]\s+|\s+(?:and|while|whereas|but|compared with|against)\s+")
 
 
@@ -33,6 +35,14 @@ def _normal(number: str) -> str:
 
 def _is_year(cell: str) -> bool:
     return bool(YEAR.fullmatch(cell.strip()))
+
+
+def _spanned_years(text: str) -> frozenset[str]:
+    """Every year of the ranges ``text`` names: a caption's "1990-2020" covers 2008 too."""
+    years: set[str] = set()
+    for first, last in _YEAR_RANGE.findall(text):
+        years.update(str(year) for year in range(int(first), min(int(last), int(first) + 200) + 1))
+    return frozenset(years)
 
 
 def _values(text: str) -> list[str]:
@@ -63,10 +73,11 @@ def year_ties(evidence: str) -> dict[str, list[frozenset[str]]]:
             column_year = {header[index]} if index < len(header) and _is_year(header[index]) else set()
             for value in _values(cell):
                 ties[value].append(frozenset(row_years | column_year))
-    text = "\n".join(prose)
+    # "(Ministry of Commerce ..., 2022)" dates the source, not the figure before it.
+    text = _SOURCE_CITATION.sub("", "\n".join(prose))
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        years = frozenset(YEAR.findall(sentence))
+        years = frozenset(YEAR.findall(sentence)) | _spanned_years(sentence)
         for value in _values(sentence):
             ties[value].append(years)
     return ties

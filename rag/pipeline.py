@@ -28,7 +28,8 @@ from core.config import EvidenceSettings
 from core.schemas import Answer, ChatTurn, Citation, RefusalReason, Source
 from core.text.terms import content_terms, has_han
 from rag.answer_type import asks_for_quantity, states_quantity
-from rag.citations import MARKER, CitationChecker, parse_markers
+from rag.arithmetic import worked_answer, worked_lines, worked_result
+from rag.citations import MARKER, CheckedAnswer, CitationChecker, numbers_in, parse_markers
 from rag.condense import condense_question
 from rag.decompose import merge_evidence, question_parts
 from rag.evidence import Evidence, EvidenceSelector
@@ -196,6 +197,7 @@ class RagPipeline:
         if not checked.text and (cited := self._only_markers(raw, evidence)):
             # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
+        checked = self._worked_out(question_used, evidence, checked)
         clock.lap("check")
         if not checked.text:
             yield from self._refuse(
@@ -266,6 +268,19 @@ class RagPipeline:
         ]
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _worked_out(self, question: str, evidence: Sequence[Evidence], checked: CheckedAnswer) -> CheckedAnswer:
+        """The worked calculation as the answer when the model's answer lacks its result.
+
+        A 1.5B model shown "fell by 7,387,685" under the evidence still often subtracts on its own,
+        wrongly, or copies a cell: an answer to a "by how much" question that states none of the
+        worked results is replaced by the best worked line, cited to the cells it came from.
+        """
+        lines = [(line, result) for line in worked_lines(question, evidence) if (result := worked_result(line))]
+        if not lines or numbers_in(checked.text) & {result for _, result in lines}:
+            return checked
+        worked = self.checker.check(worked_answer(lines[0][0]), evidence, question)
+        return worked if worked.text else checked
+
     @staticmethod
     def _only_markers(raw: str, evidence: Sequence[Evidence]) -> list[Evidence]:
         """The evidence named by an output that is nothing but markers (e.g. "[1]"), else []."""

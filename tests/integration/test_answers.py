@@ -355,3 +355,16 @@ def test_a_translation_that_changes_a_number_is_not_used(default_pipeline: RagPi
 def test_a_chinese_question_the_documents_do_not_answer_is_refused_in_chinese(default_pipeline: RagPipeline) -> None:
     answer = default_pipeline.answer("水银的沸点是多少摄氏度？")
     assert not answer.answerable and answer.answer == "文档中没有找到这个问题的答案。"
+
+
+def test_a_model_that_subtracts_wrongly_is_replaced_by_the_worked_calculation(default_pipeline: RagPipeline) -> None:
+    """The model is shown "fell by 7,387,685" and still answers its own, wrong, difference."""
+    question = "By how much did the value of world goods trade drop between 2008 and 2009, in million US dollars?"
+    wrong = "World goods trade dropped by 469,746 million US dollars between 2008 and 2009 [1]."
+    answer = scripted_pipeline(default_pipeline, wrong).answer(question)
+    assert answer.answerable and "7,387,685" in answer.answer and "469,746" not in answer.answer
+    assert {c.page for c in answer.citations} and all("Table 2" in (c.context or c.passage) for c in answer.citations)
+    right = (
+        "World goods trade fell by 7,387,685 million US dollars, from 32,667,513 in 2008 to 25,279,828 in 2009 [1][2]."
+    )
+    assert scripted_pipeline(default_pipeline, right).answer(question).answer.startswith("World goods trade fell")

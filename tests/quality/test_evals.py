@@ -205,7 +205,8 @@ def test_gate_fails_when_the_answerability_gate_never_refuses(ingested_settings:
 
     answering = with_evidence(ingested_settings, refusal_threshold=0.0, refuse_unknown_names=False)
     outcome = run_gate(answering, sections=("answers", "hard"))
-    assert outcome.measured["hard.refusal_recall"] == 0.0
+    # Only the "how many" questions answered without a figure are still refused (no_figure_found).
+    assert (outcome.measured["hard.refusal_recall"] or 0.0) <= 0.15
     assert {"answers.refusal_recall", "hard.refusal_recall"} <= failed_metrics(outcome), outcome.failures
 
 

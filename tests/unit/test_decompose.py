@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import EvidenceSettings
-from rag.arithmetic import dates_in, days_between, derived_numbers, worked_lines
+from rag.arithmetic import dates_in, days_between, derived_numbers, worked_answer, worked_lines, worked_result
 from rag.citations import CitationChecker
 from rag.decompose import merge_evidence, question_parts
 from tests.unit.test_arithmetic import ConstantEmbedder, item
@@ -101,3 +101,20 @@ def test_figures_two_sentences_state_for_the_two_asked_years_are_set_against_eac
         == "From [1] and [2]: 4,120 thousand TEU in 2018 and 4,505 thousand TEU in 2019: 2019 is 385 thousand TEU more."
     )
     assert worked_lines("Which port handled containers in 2019 and 2018?", evidence) == []  # no change asked
+
+
+def test_a_trade_surplus_is_worked_out_from_the_exports_and_imports_one_sentence_states() -> None:
+    evidence = [item("Exports to Kenya were 12.5 billion dollars and imports from Kenya were 0.75 billion dollars.", 1)]
+    [line] = worked_lines("What was the trade surplus with Kenya?", evidence)
+    assert line.endswith("is a surplus of 11.75 billion dollars.")
+    assert worked_result(line) == "11.75"
+    assert worked_answer(line) == (
+        "Exports of 12.5 billion dollars minus imports of 0.75 billion dollars "
+        "is a surplus of 11.75 billion dollars [1]."
+    )
+
+
+def test_a_worked_line_becomes_an_answer_sentence_cited_to_its_cells() -> None:
+    line = "From [1] and [2]: Total trade fell by 7,387,685, from 32,667,513 (2008) to 25,279,828 (2009)."
+    assert worked_result(line) == "7387685"
+    assert worked_answer(line) == "Total trade fell by 7,387,685, from 32,667,513 (2008) to 25,279,828 (2009) [1][2]."

@@ -108,3 +108,17 @@ def test_a_claim_drawing_on_two_passages_is_checked_against_both_together() -> N
         question,
     )
     assert swapped.text == ""
+
+
+def test_a_caption_s_year_range_covers_the_years_inside_it() -> None:
+    caption = "Table 2: World Goods Trade Situation, 1990-2020 (Unit: Million US dollars)"
+    assert misdated_values("Table 2 shows that goods trade fell in 2009.", caption) == []
+    assert misdated_values("Table 2 shows that goods trade fell in 2021.", caption) == ["2"]
+
+
+def test_a_source_citation_s_year_does_not_date_the_figure() -> None:
+    passage = "Foreign capital use was 213 billion yuan (Ministry of Commerce Research Institute, 2022)."
+    assert misdated_values("In 2021 the zones used 213 billion yuan.", passage) == []
+    assert misdated_values(
+        "In 2021 the zones used 213 billion yuan.", "In 2022, foreign capital use was 213 billion yuan."
+    ) == ["213"]
