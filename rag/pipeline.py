@@ -168,7 +168,12 @@ class RagPipeline:
         if best < self.evidence.refusal_threshold:
             yield from self._refuse(question_used, hits, clock, "no_relevant_passage", language, emit_text=True)
             return
-        if self.unknown_names(question_used):
+        unknown = self.unknown_names(question_used)
+        if translate:
+            # A name the translation made up ("Yangjiang Port" for 临港) says nothing about the
+            # corpus: only names the asker typed in Latin letters count.
+            unknown = [name for name in unknown if name.lower() in question.lower()]
+        if unknown:
             yield from self._refuse(question_used, hits, clock, "unknown_name", language, emit_text=True)
             return
         yield StreamEvent("sources", sources=[self._source(item) for item in evidence])

@@ -309,8 +309,9 @@ class RoutingModel:
 
     name = "routing"
 
-    def __init__(self, translation: str) -> None:
+    def __init__(self, translation: str, english: str | None = None) -> None:
         self.translation = translation  # what it returns when asked for Chinese
+        self.english = english or GOLD["fact-001"]["question"]  # ... and for English
         self.systems: list[str] = []
         self.n = 0
 
@@ -318,7 +319,7 @@ class RoutingModel:
         system, user = messages[0]["content"], messages[-1]["content"]
         self.systems.append(system)
         if "into English" in system:
-            yield GOLD["fact-001"]["question"]
+            yield self.english
         elif "Simplified Chinese" in system:
             yield self.translation
         else:
@@ -331,6 +332,15 @@ class RoutingModel:
 
 
 ZH_G20 = "2016年二十国集团峰会在哪个城市举行？"
+
+
+def test_a_name_the_translation_made_up_does_not_refuse_a_chinese_question(default_pipeline: RagPipeline) -> None:
+    """The translation says "Yangjiang", which no document has; the asker never typed it."""
+    made_up = "Which city near Yangjiang hosted the 2016 G20 summit?"
+    model = RoutingModel("2016年G20峰会在杭州举行。", english=made_up)
+    answer = scripted_pipeline(default_pipeline, model).answer(ZH_G20)
+    assert answer.answerable and "杭州" in answer.answer
+    assert default_pipeline.answer(made_up).refusal_reason == "unknown_name"  # typed, it still refuses
 
 
 def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(default_pipeline: RagPipeline) -> None:
