@@ -15,7 +15,8 @@ Four shapes are recognised, all cheap to tell apart by their wording:
 Usage::
 
     question_parts("How much more foreign capital did the zones use in 2022 than in 2021?")
-    # ["How much more foreign capital did the zones use in 2022", "How much more ... use in 2021"]
+    # ["How much more foreign capital did the zones use in 2022?",
+    #  "How much more foreign capital did the zones use than in 2021?"]
     merge_evidence(main, [part_evidence, ...])   # main's items, then each part's new ones, renumbered
 """
 

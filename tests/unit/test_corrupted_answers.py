@@ -4,26 +4,16 @@ check must not let through as written: a number no evidence holds, or a quote ci
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 
-from core.documents import Chunk, make_chunk_id
 from evals.gate import CorruptingGenerator, corrupted_sentence
 from rag.citations import numbers_in, split_claims
 from rag.evidence import Evidence
+from tests.unit.test_arithmetic import item as evidence_item
 
 
 def item(text: str, n: int, score: float, context: str = "") -> Evidence:
-    chunk = Chunk(
-        chunk_id=make_chunk_id("t.txt", text),
-        source="t.txt",
-        title="T",
-        text=text,
-        chunk_index=n,
-        char_start=0,
-        char_end=len(text),
-        sha256="x",
-        context=context,
-    )
-    return Evidence(text, chunk, 0, len(text), context=context, score=score, n=n)
+    return replace(evidence_item(text, n, context), score=score)
 
 
 TOP = item("The first zone opened in Shanghai in 2013.", 1, 0.9)
