@@ -109,7 +109,11 @@ def condense_question(question: str, history: Sequence[ChatTurn] | None, generat
                 return f"{rewritten}（{previous_questions[-1]}）"
             return rewritten
     if has_han(question):
-        # Chinese has no spaces to pick words out by: the previous question is carried whole.
+        # Chinese has no spaces to pick words out by: the previous question is carried whole, but
+        # only for a question that points back (其中, 那…呢): without a model to judge, a short new
+        # question ("水银的沸点是多少度？") must not be searched as the old one.
+        if not _ZH_BACK_REFERENCE.search(question):
+            return question
         return f"{question}（{previous_questions[-1]}）"
     terms = carry_over_terms(question, previous_questions[-1])
     return f"{question} ({terms})" if terms else question

@@ -257,3 +257,7 @@ def test_a_chinese_rewrite_that_drops_the_subject_carries_the_previous_question(
     history = conversation(ZH_PREVIOUS)
     lost = condense_question("其中有几个在全国复制推广了？", history, FakeGenerator("全国复制推广了多少个创新案例？"))
     assert lost == f"全国复制推广了多少个创新案例？（{ZH_PREVIOUS}）"
+
+
+def test_without_a_model_a_short_chinese_question_that_points_nowhere_is_searched_as_asked() -> None:
+    assert condense_question("水银的沸点是多少度？", conversation(ZH_PREVIOUS), None) == "水银的沸点是多少度？"
