@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.documents import with_context
-from core.text.terms import content_terms, tokenize
+from core.text.terms import TERMS_VERSION, content_terms, tokenize
 
 if TYPE_CHECKING:
     from index.store import ChromaStore
@@ -69,7 +69,7 @@ class BM25Index:
         try:
             if self.ids:
                 self._retriever.save(str(staging))
-            meta = {"ids": self.ids, "sources": self.sources, "version": self.version}
+            meta = {"ids": self.ids, "sources": self.sources, "version": self.version, "terms": TERMS_VERSION}
             (staging / _META_FILE).write_text(json.dumps(meta))
             backup = folder.with_name(folder.name + ".old")
             if folder.exists():
@@ -82,11 +82,14 @@ class BM25Index:
 
     @staticmethod
     def saved_version(folder: Path) -> str | None:
-        """The store version a saved index reflects, or None if there is none."""
+        """The store version a saved index reflects, or None if there is none or its terms are outdated."""
         try:
-            return str(json.loads((folder / _META_FILE).read_text())["version"])
-        except (OSError, ValueError, KeyError):
+            meta = json.loads((folder / _META_FILE).read_text())
+        except (OSError, ValueError):
             return None
+        if meta.get("terms") != TERMS_VERSION:
+            return None  # built by an older tokenizer: its terms no longer match the queries'
+        return str(meta.get("version")) if "version" in meta else None
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:

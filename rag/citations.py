@@ -25,7 +25,7 @@ import numpy as np
 
 from core.config import EvidenceSettings
 from core.text.sentences import sentence_spans
-from core.text.terms import NUMBER, YEAR, content_terms
+from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
@@ -100,12 +100,13 @@ def numbers_in(text: str) -> set[str]:
 
 
 def numbers_supported(claim: str, evidence_text: str, given: set[str] | None = None) -> bool:
-    """Every number in the claim occurs in the evidence or among the ``given`` ones.
+    """Every number in the claim occurs in the evidence (in digits or words) or among the ``given`` ones.
 
     ``given`` holds the question's own numbers: "in 2021" repeated from the question is its
-    premise, not a new claim, and the passage that answers it may not repeat the year.
+    premise, not a new claim, and the passage that answers it may not repeat the year. "7 new
+    FTZs" is what "seven new FTZs" says.
     """
-    available = numbers_in(evidence_text) | (given or set())
+    available = numbers_in(evidence_text) | spelled_numbers(evidence_text) | (given or set())
     return all(_normal_number(n) in available for n in NUMBER.findall(claim))
 
 

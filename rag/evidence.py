@@ -25,7 +25,7 @@ import numpy as np
 from core.config import EvidenceSettings
 from core.documents import Chunk
 from core.text.sentences import sentence_spans
-from core.text.terms import NUMBER, content_terms, has_han
+from core.text.terms import NUMBER, content_terms, has_han, spelled_out
 from index.embedders import Embedder
 from rag.retriever import RetrievedChunk
 
@@ -251,8 +251,8 @@ class EvidenceSelector:
         # better-ranked chunk first) are embedded.
         candidates.sort(key=lambda c: (-c.lexical, c.retrieval_rank, c.start))
         candidates = candidates[: self.settings.max_candidates]
-        query_vector = self.embedder.embed_query(question)
-        vectors = self._vectors([c.readable for c in candidates])
+        query_vector = self.embedder.embed_query(spelled_out(question))
+        vectors = self._vectors([spelled_out(c.readable) for c in candidates])
         weight = self.settings.lexical_weight
         for candidate, vector in zip(candidates, vectors, strict=True):
             candidate.vector = vector

@@ -22,10 +22,10 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from core.text.terms import han_terms, has_han
+from core.text.terms import NUMBER, han_terms, has_han
 from rag.citations import numbers_in, split_claims
 from rag.generators.base import ChatMessage, Generator
-from rag.zh_glossary import english_terms, replace_chinese
+from rag.zh_glossary import english_terms, glossary_pairs, replace_chinese
 
 Language = Literal["en", "zh"]
 
@@ -35,12 +35,20 @@ REFUSAL_TEXTS: dict[Language, str] = {
 }
 _QUESTION_SYSTEM = (
     "Translate the user's question into English. Keep every number, year, table number and name exactly; "
-    "write Chinese place names in pinyin (海南 is Hainan). Reply with the English question only."
+    "write Chinese place names in pinyin (海南 is Hainan) and use the English given for the listed terms. "
+    "Reply with the English question only."
 )
-# One worked example: a 1.5B model follows a shown pattern (table number, year, place) better than a rule.
-_QUESTION_EXAMPLE = (
-    "表1中2019年上海自贸试验区的进口额是多少？",
-    "In Table 1, what was the import value of the Shanghai pilot free trade zone in 2019?",
+# Worked examples: a 1.5B model follows a shown pattern (table number, year, place; a question
+# asking for a list stays one) better than a rule.
+_QUESTION_EXAMPLES = (
+    (
+        "表1中2019年上海自贸试验区的进口额是多少？",
+        "In Table 1, what was the import value of the Shanghai pilot free trade zone in 2019?",
+    ),
+    (
+        "报告说西部陆海新通道带动了沿线港口，具体列举了哪几个港口？",
+        "The report says the New Western Land-Sea Corridor drives the ports along it; which ports does it name?",
+    ),
 )
 # A translation may spell a number out ("six", "August"): those count as kept.
 _SPELLED_NUMBERS = {
@@ -139,13 +147,13 @@ def question_in_english(question: str, generator: Generator) -> str:
     """
     if language_of(question) == "en":
         return question
-    example_question, example_answer = _QUESTION_EXAMPLE
-    messages: list[ChatMessage] = [
-        {"role": "system", "content": _QUESTION_SYSTEM},
-        {"role": "user", "content": example_question},
-        {"role": "assistant", "content": example_answer},
-        {"role": "user", "content": question},
-    ]
+    messages: list[ChatMessage] = [{"role": "system", "content": _QUESTION_SYSTEM}]
+    for example_question, example_answer in _QUESTION_EXAMPLES:
+        messages += [
+            {"role": "user", "content": _with_terms(example_question)},
+            {"role": "assistant", "content": example_answer},
+        ]
+    messages.append({"role": "user", "content": _with_terms(question)})
     reply = generator.rewrite(messages, max_tokens=_QUESTION_MAX_TOKENS)
     english = " ".join((reply or "").split()).strip().strip('"')
     if not english or len(english) > 6 * len(question) + 100:  # no reply, or a ramble
@@ -158,8 +166,21 @@ def question_in_english(question: str, generator: Generator) -> str:
     lowered = english.lower()
     # Proper names only (capitalised in the glossary): "Shaanxi" matters to a search, "area" does not.
     lost = [term for term in english_terms(question) if term[0].isupper() and term.lower() not in lowered]
-    lost += sorted(numbers_in(question) - _numbers_said(english), key=question.find)
+    tables = set(re.findall(r"表\s*(\d+)", question))  # 表3 lost is "Table 3", not a bare 3
+    lost += [
+        f"Table {number}" if number in tables else number
+        for number in sorted(numbers_in(question) - _numbers_said(english), key=question.find)
+    ]
     return f"{english} ({', '.join(lost)})" if lost else english
+
+
+def _with_terms(question: str) -> str:
+    """The question followed by the English of its glossary terms: a 1.5B model told that 临港 is
+    Lingang writes Lingang (untold, it wrote "Yangjiang Port"; 陕西 became "Xi'an")."""
+    pairs = glossary_pairs(question)
+    if not pairs:
+        return question
+    return question + "\nTerms: " + "; ".join(f"{chinese} = {english}" for chinese, english in pairs)
 
 
 def answer_in(language: Language, text: str, generator: Generator) -> str | None:
@@ -181,6 +202,29 @@ def answer_in(language: Language, text: str, generator: Generator) -> str | None
     return "".join(sentences) or None
 
 
+# The Chinese for the English magnitudes. 亿 is a hundred million: "74.43 trillion" written
+# "74.43亿" keeps its digits and is off by ten thousand times (seen from the 1.5B model).
+_ZH_MAGNITUDE = {"thousand": "千", "million": "百万", "billion": "十亿", "trillion": "万亿"}
+_EN_MAGNITUDE = re.compile(r"(\d[\d,.]*)\s*(thousand|million|billion|trillion)\b", re.IGNORECASE)
+# A number in a Chinese sentence and the magnitude after it, if any.
+_ZH_NUMBER_AND_MAGNITUDE = re.compile(rf"(?P<number>{NUMBER.pattern})(?:\s*(?:万亿|十亿|百万|千万|亿|万|千|兆))?")
+
+
+def with_chinese_magnitudes(claim: str, translated: str) -> str:
+    """``translated`` with each number the claim gives in millions (billions, ...) followed by the
+    right Chinese magnitude: "19,550,439 million" → "19550439百万", not "19550439亿"."""
+    wanted = {numbers_in(number).pop(): _ZH_MAGNITUDE[word.lower()] for number, word in _EN_MAGNITUDE.findall(claim)}
+    if not wanted:
+        return translated
+
+    def fixed(match: re.Match[str]) -> str:
+        number = match.group("number")
+        magnitude = wanted.get(numbers_in(number).pop())
+        return number + magnitude if magnitude else match.group(0)
+
+    return _ZH_NUMBER_AND_MAGNITUDE.sub(fixed, translated)
+
+
 def _sentence_in_chinese(claim: str, generator: Generator) -> str | None:
     """One sentence in Chinese with all its numbers, or None. A translation that dropped one (``G20``
     written as 二十国集团) is asked for again once, naming the words to keep as they are."""
@@ -191,7 +235,7 @@ def _sentence_in_chinese(claim: str, generator: Generator) -> str | None:
         # 二十国集团 keeps G20's number: numbers written in Chinese words count.
         kept = numbers_in(translated) | chinese_numbers(translated)
         if translated and has_han(translated) and not numbers_in(claim) - kept:
-            return translated
+            return with_chinese_magnitudes(claim, translated)
         keep = [word.strip(".,;:()") for word in claim.split() if any(char.isdigit() for char in word)]
         if not keep:
             return None

@@ -9,6 +9,7 @@ provinces and cities with pilot free trade zones, the zones' names, and the poli
 Usage::
 
     english_terms("2024年陕西自贸试验区新设立了多少家企业？")   # ["Shaanxi", "pilot free trade zone"]
+    glossary_pairs("临港新片区")                                 # [("临港", "Lingang"), ("新片区", "New Area")]
     replace_chinese("How long in 海南?")                         # "How long in Hainan?"
 """
 
@@ -89,20 +90,32 @@ GLOSSARY: dict[str, str] = {
     "跨境": "cross-border",
     "世界自由区组织": "World Free Zones Organization",
     "国务院": "State Council",
+    "十周年": "tenth anniversary",
+    # units, as the tables' captions write them
+    "万亿美元": "trillion US dollars",
+    "十亿美元": "billion US dollars",
+    "百万美元": "million US dollars",
+    "经济总量": "economic total",
+    "增长率": "growth rate",
+    "周年": "anniversary",
 }
 _KEYS = sorted(GLOSSARY, key=len, reverse=True)
 _PATTERN = re.compile("|".join(re.escape(key) for key in _KEYS))
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
+def glossary_pairs(question: str) -> list[tuple[str, str]]:
+    """The glossary entries ``question`` uses, as (Chinese, English), in order, without repeats."""
+    pairs: dict[str, tuple[str, str]] = {}
+    for match in _PATTERN.finditer(question):
+        chinese = match.group(0)
+        pairs.setdefault(GLOSSARY[chinese], (chinese, GLOSSARY[chinese]))
+    return list(pairs.values())
+
+
 def english_terms(question: str) -> list[str]:
     """The English of the glossary names in ``question``, in order, without repeats."""
-    seen: list[str] = []
-    for match in _PATTERN.finditer(question):
-        english = GLOSSARY[match.group(0)]
-        if english not in seen:
-            seen.append(english)
-    return seen
+    return [english for _chinese, english in glossary_pairs(question)]
 
 
 def replace_chinese(text: str) -> str:

@@ -3,13 +3,15 @@
 English words are lowercased, stopword-filtered and Snowball-stemmed. Chinese has no spaces
 between words, so a run of Han characters becomes its overlapping character bigrams (a lone
 character stays a unigram): "保税区" → 保税, 税区. Bigrams need no dictionary, match any word
-boundary a segmenter would pick, and are what CJK-aware BM25 setups commonly use.
+boundary a segmenter would pick, and are what CJK-aware BM25 setups commonly use. A zone
+abbreviation and its long form ("FTZs", "pilot free trade zones") are one term.
 
 Usage::
 
     tokenize("The zones were established")      # ['zone', 'were', 'establish']
     content_terms("How many members reached it?")  # ['member', 'reach']
     content_terms("临海综保区2024年")               # ['2024', '临海', '海综', '综保', '保区', '年']
+    content_terms("seven new FTZs")                 # ['seven', 'new', 'ftz'], as for "free trade zones"
 """
 
 from __future__ import annotations
@@ -24,7 +26,28 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 #: A year as prose and tables print it (1800-2099), not the digits of a longer number ("2,013", "2013.5").
 YEAR = re.compile(r"(?<![\d.,])(1[89]\d\d|20\d\d)(?!\d|[.,]\d)")
+_UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+_UNITS += "seventeen eighteen nineteen"
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
+#: Cardinal number words and their values ("seven" → 7, "forty" → 40).
+NUMBER_WORDS: dict[str, int] = {
+    **{word: value for value, word in enumerate(_UNITS.split(), start=1)},
+    **{word: value for value, word in zip(range(20, 100, 10), _TENS.split(), strict=True)},
+}
+_NUMBER_WORD = re.compile(
+    rf"\b({'|'.join(_TENS.split())})[\s-]+({'|'.join(_UNITS.split()[:9])})\b|\b({'|'.join(NUMBER_WORDS)})\b",
+    re.IGNORECASE,
+)
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def spelled_numbers(text: str) -> set[str]:
+    """The numbers ``text`` writes in words, as digits: "seven new FTZs" → {"7"}, "forty-two" → {"42"}."""
+    found: set[str] = set()
+    for tens, units, single in _NUMBER_WORD.findall(text):
+        value = NUMBER_WORDS[tens.lower()] + NUMBER_WORDS[units.lower()] if tens else NUMBER_WORDS[single.lower()]
+        found.add(str(value))
+    return found
 
 
 def han_terms(text: str) -> list[str]:
@@ -65,10 +88,57 @@ def _function_words() -> frozenset[str]:
     return frozenset(STOPWORDS_EN_PLUS) | {"many", "much", "according"}
 
 
+#: Bumped when :func:`tokenize` changes, so a saved BM25 index built with the old terms is rebuilt.
+TERMS_VERSION = "2"
+
+# The literature's abbreviations and the long forms they stand for. One document writes "FTZs"
+# throughout, another "pilot free trade zones", and a translated question says "free trade zone":
+# each becomes one term, so a question in one form finds a passage in the other by its words.
+_ONE_TERM: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), term)
+    for pattern, term in (
+        (r"\bFTZs?\b|\bfree[\s-]+trade\s+(?:pilot\s+)?zones?\b", "ftz"),
+        (r"\bSEZs?\b|\bspecial\s+economic\s+zones?\b", "sez"),
+        (r"\bBRI\b|\bBelt\s+and\s+Road(?:\s+Initiative)?\b", "bri"),
+    )
+)
+
+
+# The long forms an English embedding model (MiniLM) understands: it rates "seven new FTZs" 0.26
+# against "how many free trade zones" and the same sentence spelled out 0.46.
+_SPELLED_OUT: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bFTZs\b"), "free trade zones"),
+    (re.compile(r"\bFTZ\b"), "free trade zone"),
+    (re.compile(r"\bSEZs\b"), "special economic zones"),
+    (re.compile(r"\bSEZ\b"), "special economic zone"),
+    (re.compile(r"\bBRI\b"), "Belt and Road Initiative"),
+)
+
+
+def spelled_out(text: str) -> str:
+    """``text`` with the zone abbreviations written out, for an embedding model::
+
+    spelled_out("seven new FTZs")   # "seven new free trade zones"
+    """
+    for pattern, long_form in _SPELLED_OUT:
+        text = pattern.sub(long_form, text)
+    return text
+
+
+def one_term_each(text: str) -> str:
+    """``text`` with each zone term in one form, whether written short or long::
+
+    one_term_each("pilot free trade zones and FTZs")   # "pilot ftz and ftz"
+    """
+    for pattern, term in _ONE_TERM:
+        text = pattern.sub(term, text)
+    return text
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens, English stopwords removed, Snowball-stemmed (what BM25 indexes)."""
     stop = _stopwords()
-    words = [word for word in _TOKEN.findall(text.lower()) if word not in stop]
+    words = [word for word in _TOKEN.findall(one_term_each(text).lower()) if word not in stop]
     return list(_stemmer().stemWords(words)) + han_terms(text)
 
 
@@ -78,5 +148,5 @@ def content_terms(text: str) -> list[str]:
     Used for queries ("how many members reached it" → member, reach) and for lexical overlap.
     """
     stop = _function_words()
-    words = [word for word in _TOKEN.findall(text.lower()) if word not in stop]
+    words = [word for word in _TOKEN.findall(one_term_each(text).lower()) if word not in stop]
     return list(_stemmer().stemWords(words)) + han_terms(text)

@@ -74,7 +74,19 @@ class _Rewriter:
 
     def rewrite(self, messages: object, *, max_tokens: int) -> str | None:
         self.calls += 1
+        self.messages = messages
         return self.reply
+
+
+def test_the_translation_is_told_the_english_of_the_questions_glossary_terms() -> None:
+    from rag.language import question_in_english
+
+    translator = _Rewriter("What is the planned area of the Lingang New Area?")
+    question_in_english("临港新片区的规划面积有多大？", translator)  # type: ignore[arg-type]
+    asked = translator.messages[-1]["content"]  # type: ignore[index]
+    assert asked == "临港新片区的规划面积有多大？\nTerms: 临港 = Lingang; 新片区 = New Area"
+    question_in_english("珠穆朗玛峰有多高？", translator)  # type: ignore[arg-type]
+    assert translator.messages[-1]["content"] == "珠穆朗玛峰有多高？"  # type: ignore[index]  # no terms, no list
 
 
 def test_a_chinese_question_is_searched_in_english_only_when_the_translation_is_trustworthy() -> None:
@@ -88,6 +100,10 @@ def test_a_chinese_question_is_searched_in_english_only_when_the_translation_is_
     # What a small model gets wrong is repaired: a lost number comes back, spelled numbers count.
     lost = _Rewriter("Which city hosted the G20 summit?")
     assert question_in_english(question, lost) == "Which city hosted the G20 summit? (2016)"  # type: ignore[arg-type]
+    table = _Rewriter("What was the import value of world services trade in 2000?")
+    assert question_in_english("表3世界服务贸易里，2000年的进口额是多少？", table) == (  # type: ignore[arg-type]
+        "What was the import value of world services trade in 2000? (Table 3)"
+    )
     spelled = _Rewriter("What are the six free trade zones set up in August?")
     assert question_in_english("8月设立的6个自贸试验区是哪些？", spelled) == spelled.reply  # type: ignore[arg-type]
     english = _Rewriter("unused")
@@ -156,3 +172,19 @@ def test_a_chinese_question_is_read_as_asked_only_when_a_top_passage_is_chinese_
     # Chinese, but about something else: a few shared characters are not enough.
     assert not found_in_its_own_language("2016年G20峰会在哪个城市举行？", [yearbook])
     assert not found_in_its_own_language("Which year did it open?", [yearbook])
+
+
+def test_a_translated_figure_keeps_its_magnitude() -> None:
+    from rag.language import answer_in, with_chinese_magnitudes
+
+    # 亿 is a hundred million: "74.43 trillion" as "74.43亿" keeps the digits and is wrong 10,000 times over.
+    assert with_chinese_magnitudes("It was 74.43 trillion US dollars.", "为74.43亿美元") == "为74.43万亿美元"
+    assert with_chinese_magnitudes("Exports: 19,550,439 million.", "出口19550439 亿美元") == "出口19550439百万美元"
+    assert with_chinese_magnitudes("FDI of 222.52 billion yuan, 18.1%.", "外资222.52亿元，占18.1%") == (
+        "外资222.52十亿元，占18.1%"
+    )
+    assert with_chinese_magnitudes("It took 5 minutes.", "需要5分钟") == "需要5分钟"
+    text = "In 2015 the world economy was 74.43 trillion US dollars [1]."
+    assert answer_in("zh", text, _Sequence("2015年世界经济总量为74.43亿美元。")) == (  # type: ignore[arg-type]
+        "2015年世界经济总量为74.43万亿美元 [1]。"
+    )
