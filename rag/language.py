@@ -138,6 +138,14 @@ def found_in_its_own_language(question: str, texts: Sequence[str]) -> bool:
     return any(len(terms & set(han_terms(text))) >= _OWN_LANGUAGE_SHARE * len(terms) for text in texts)
 
 
+def typed_by_the_asker(names: Sequence[str], question: str) -> list[str]:
+    """The ``names`` (from a translation of ``question``) whose every word and number the asker typed
+    in Latin letters or digits: "ECO" in "ECO科学基金会" was typed, the "0" of a made-up "0.01%" was not
+    (though "2021" contains it)."""
+    typed = {token.lower() for token in re.findall(r"[A-Za-z0-9]+", question)}
+    return [name for name in names if all(part in typed for part in re.findall(r"[a-z0-9]+", name.lower()))]
+
+
 def question_in_english(question: str, generator: Generator) -> str:
     """The question in English for searching (the question itself if it is English or there is no LLM).
 

@@ -43,6 +43,7 @@ from rag.language import (
     found_in_its_own_language,
     language_of,
     question_in_english,
+    typed_by_the_asker,
 )
 from rag.prompts import REFUSAL_SENTINEL
 from rag.retriever import HybridSearcher, RetrievedChunk
@@ -172,7 +173,7 @@ class RagPipeline:
         if translate:
             # A name the translation made up ("Yangjiang Port" for 临港) says nothing about the
             # corpus: only names the asker typed in Latin letters count.
-            unknown = [name for name in unknown if name.lower() in question.lower()]
+            unknown = typed_by_the_asker(unknown, question)
         if unknown:
             yield from self._refuse(question_used, hits, clock, "unknown_name", language, emit_text=True)
             return

@@ -188,3 +188,14 @@ def test_a_translated_figure_keeps_its_magnitude() -> None:
     assert answer_in("zh", text, _Sequence("2015年世界经济总量为74.43亿美元。")) == (  # type: ignore[arg-type]
         "2015年世界经济总量为74.43万亿美元 [1]。"
     )
+
+
+def test_only_names_the_asker_typed_count_as_unknown_in_a_translated_question() -> None:
+    from rag.language import typed_by_the_asker
+
+    question = "占国土面积还不到千分之一的21个自贸试验区，2021年外贸进出口做了多大规模？"
+    # The translation wrote "0.01%" for 千分之一: its "0" is in "2021" as a substring, not as a number typed.
+    assert typed_by_the_asker(["0", "01"], question) == []
+    assert typed_by_the_asker(["2021"], question) == ["2021"]
+    assert typed_by_the_asker(["ECO", "ECOS"], "北京工商大学和ECO科学基金会的培训") == ["ECO"]
+    assert typed_by_the_asker(["Jebel Ali"], "Jebel Ali自由区有多大？") == ["Jebel Ali"]
