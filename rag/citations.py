@@ -29,7 +29,7 @@ from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
-from rag.facts import misdated_values
+from rag.facts import misdated_values, misplaced
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
 # A sentence of fewer content words than this carries no checkable claim (e.g. "Yes.").
@@ -144,10 +144,12 @@ class CitationChecker:
     def numbers_hold(
         claim: str, items: Sequence[Evidence], given: set[str], premises: set[str], asked_years: set[str]
     ) -> bool:
-        """Every number of ``claim`` is in ``items`` (or ``given``), for the year it is claimed for."""
+        """Every number of ``claim`` is in ``items`` (or ``given``), for the year and province it is claimed for."""
         texts = [item.readable for item in items]
         if not numbers_supported(claim, "\n".join(texts), given):
             return False
+        if misplaced(claim, texts):
+            return False  # there, but for another province
         return not misdated_values(claim, texts, premises, asked_years)  # else: there, but for another year
 
     def content_support(self, claim: str, claim_vector: np.ndarray, item: Evidence) -> float:

@@ -1,4 +1,4 @@
-"""Fact-level number check: a value must be cited for the year it is claimed for.
+"""Fact-level number check: a value must be cited for the year, and the province, it is claimed for.
 
 Checking numbers one by one passes "In 2022 the zones used 200 billion yuan [1]." when [1] says
 "In 2021 the zones used 200 billion yuan": 2022 is the question's own year and 200 is in the
@@ -8,8 +8,13 @@ value whose every occurrence is tied to years, none of them a year the claim nam
 A value found next to no year at all (the year is in a heading, or nowhere) is not judged. A
 claim without a year of its own is read for the year the question asks about.
 
+The same goes for places: "The Shaanxi FTZ's foreign investment grew by 100% [1]." citing "That
+year, the Hainan FTZ saw ... grow by more than 100%" is another province's figure
+(:func:`misplaced`).
+
 Usage::
 
+    misplaced("Shaanxi's FTZ grew by 100%.", ["That year, the Hainan FTZ grew by more than 100%."])   # True
     misdated_values("In 2022 the zones used 200 billion yuan.", "In 2021 the zones used 200 billion yuan.")
     # ["200"]
     misdated_values("Inflows were 1,362 in 2015.", "Year | Inflows\\n2014 | 1,228\\n2015 | 1,362")   # []
@@ -112,3 +117,21 @@ def misdated_values(
             if all(tied and not (tied & clause_years) for tied in occurrences):
                 misdated.append(value)
     return misdated
+
+
+# The provinces and municipalities with pilot FTZs: a figure for one is never a figure for another.
+# Cities are left out: "Xi'an" in a passage may well be the Shaanxi a claim names.
+_PROVINCES = re.compile(
+    r"\b(Shanghai|Guangdong|Tianjin|Fujian|Liaoning|Zhejiang|Henan|Hubei|Chongqing|Sichuan|Shaanxi|Hainan|"
+    r"Shandong|Jiangsu|Guangxi|Hebei|Yunnan|Heilongjiang|Beijing|Hunan|Anhui|Xinjiang)\b"
+)
+
+
+def misplaced(claim: str, texts: Sequence[str]) -> bool:
+    """True when a claim with a figure names a province that ``texts`` never name, while they name
+    another one the claim does not: the figure is that other province's."""
+    if not NUMBER.search(claim):
+        return False
+    claimed = set(_PROVINCES.findall(claim))
+    cited = set(_PROVINCES.findall("\n".join(texts)))
+    return bool(claimed - cited) and bool(cited - claimed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.config import EvidenceSettings
 from rag.citations import CitationChecker
-from rag.facts import misdated_values, year_ties
+from rag.facts import misdated_values, misplaced, year_ties
 from tests.unit.test_arithmetic import GOODS, ROW_2008, ROW_2009, ConstantEmbedder, item
 
 PROSE = "In 2021, the pilot zones actually used 200 billion yuan of foreign capital. Exports grew by 12 percent."
@@ -122,3 +122,28 @@ def test_a_source_citation_s_year_does_not_date_the_figure() -> None:
     assert misdated_values(
         "In 2021 the zones used 213 billion yuan.", "In 2022, foreign capital use was 213 billion yuan."
     ) == ["213"]
+
+
+HAINAN = "That year, the Hainan FTZ saw the actual use of foreign investment grow by more than 100%."
+
+
+def test_a_figure_of_another_province_is_misplaced() -> None:
+    assert misplaced("The Shaanxi FTZ's foreign investment grew by more than 100%.", [HAINAN])
+    # The province named, or none named, or the claim naming both: not judged misplaced.
+    assert not misplaced("The Hainan FTZ's foreign investment grew by more than 100%.", [HAINAN])
+    assert not misplaced("Shaanxi had 12200 new enterprises.", ["12200 new enterprises were established there."])
+    assert not misplaced("Hainan and Shaanxi both grew by 100%.", [HAINAN])
+    assert not misplaced("The Shaanxi FTZ attracts foreign investment.", [HAINAN])  # no figure
+
+
+def test_the_citation_check_drops_another_province_s_figure() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    question = "How fast did foreign investment grow in the Shaanxi pilot FTZ?"
+    wrong = checker.check(
+        "The Shaanxi FTZ saw foreign investment grow by more than 100% [1].", [item(HAINAN, 1)], question
+    )
+    assert wrong.text == ""
+    right = checker.check(
+        "The Hainan FTZ saw foreign investment grow by more than 100% [1].", [item(HAINAN, 1)], question
+    )
+    assert right.text.startswith("The Hainan FTZ")
