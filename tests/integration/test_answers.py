@@ -236,7 +236,7 @@ def test_numbers_stated_by_the_question_are_its_premise() -> None:
 
 
 def test_answer_repeating_the_questions_year_keeps_its_citation(default_pipeline: RagPipeline) -> None:
-    question = "How much foreign capital did the FTZs actually use in 2021?"
+    question = "How much foreign capital did the zones actually utilize in 2021?"
     evidence = default_pipeline.selector.select(question, default_pipeline.searcher.search(question))
     item = next(item for item in evidence if "213 billion yuan" in item.text and "2021" not in item.readable)
     reply = f"The FTZs actually used 213 billion yuan of foreign capital in 2021 [{item.n}]."
