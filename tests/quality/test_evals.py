@@ -205,8 +205,9 @@ def test_gate_fails_when_the_answerability_gate_never_refuses(ingested_settings:
 
     answering = with_evidence(ingested_settings, refusal_threshold=0.0, refuse_unknown_names=False)
     outcome = run_gate(answering, sections=("answers", "hard"))
-    # Only the "how many" questions answered without a figure are still refused (no_figure_found).
-    assert (outcome.measured["hard.refusal_recall"] or 0.0) <= 0.15
+    # Only "how many" questions answered without a figure (no_figure_found) and answers whose every
+    # sentence the citation check drops are still refused: 4 of 25 on 2026-12-01, far under the gate's 0.36.
+    assert (outcome.measured["hard.refusal_recall"] or 0.0) <= 0.20
     assert {"answers.refusal_recall", "hard.refusal_recall"} <= failed_metrics(outcome), outcome.failures
 
 
