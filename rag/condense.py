@@ -1,7 +1,9 @@
 """Follow-up questions made standalone before retrieval.
 
-With an LLM, the model rewrites the question from the conversation. Without one, the key terms of
-the previous question are carried over: "How many members reached it?" after "What roadmap did
+With an LLM, the model rewrites the question from the conversation; a rewrite that lost the
+follow-up's own words (a 1.5B model turns "How does that compare with the year before?" into
+another question about the same thing) is not used. Without one, or without a usable rewrite, the
+key terms of the previous question are carried over: "How many members reached it?" after "What roadmap did
 the 2014 APEC meeting in Beijing produce?" becomes "How many members reached it? (roadmap 2014
 APEC meeting Beijing produce)".
 
@@ -58,6 +60,10 @@ _STANDALONE_MIN_TERMS = 3
 _ZH_BACK_REFERENCE = re.compile(r"^那|那[个些批次年]|这[个些批次]|其|该|此|它|他们|她们|上述|以上|同期|当时|呢[？?]?$")
 _ZH_STANDALONE_MIN_HAN = 14
 _ZH_REFERENT_SHARE = 0.5
+# A rewrite must keep this share of the follow-up's own content words: "And what is that meant to
+# provide logistics support for?" rewritten "What is the purpose of sea-rail intermodal transport?"
+# asks something else.
+_OWN_WORDS_SHARE = 0.5
 
 
 def looks_like_follow_up(question: str) -> bool:
@@ -90,6 +96,12 @@ def _keeps_referent(rewritten: str, previous: str) -> bool:
     return not wanted or len(wanted & set(han_terms(rewritten))) >= _ZH_REFERENT_SHARE * len(wanted)
 
 
+def _keeps_own_words(rewritten: str, question: str) -> bool:
+    """Whether a rewrite keeps at least half of the follow-up's own content words."""
+    own = set(content_terms(question))
+    return len(own & set(content_terms(rewritten))) >= _OWN_WORDS_SHARE * len(own)
+
+
 def condense_question(question: str, history: Sequence[ChatTurn] | None, generator: Generator | None = None) -> str:
     """A standalone version of ``question`` given the earlier turns (unchanged without history)."""
     if not history or not looks_like_follow_up(question):
@@ -107,7 +119,9 @@ def condense_question(question: str, history: Sequence[ChatTurn] | None, generat
             if has_han(question) and not _keeps_referent(rewritten, previous_questions[-1]):
                 # A small model often drops the Chinese subject ("有多少学员参加？"): carry it.
                 return f"{rewritten}（{previous_questions[-1]}）"
-            return rewritten
+            if has_han(question) or _keeps_own_words(rewritten, question):
+                return rewritten
+            # Else the words the asker used are kept, and the previous question names the referent.
     if has_han(question):
         # Chinese has no spaces to pick words out by: the previous question is carried whole, but
         # only for a question that points back (其中, 那…呢): without a model to judge, a short new

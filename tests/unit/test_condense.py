@@ -218,9 +218,21 @@ def test_overly_long_rewrite_is_ignored() -> None:
 
 def test_rewrite_at_the_length_limit_is_still_used() -> None:
     """The guard is ``<=`` the limit: a reply of exactly that length is accepted."""
-    limit = 4 * len(FOLLOW_UP) + 200
-    at_limit = "y" * limit
+    kept = "How many members reached it "
+    at_limit = kept + "y" * (4 * len(FOLLOW_UP) + 200 - len(kept))
     assert condense_question(FOLLOW_UP, conversation(PREVIOUS), FakeGenerator(at_limit)) == at_limit
+
+
+def test_a_rewrite_that_drops_the_follow_up_s_own_words_is_not_used() -> None:
+    """"And what is that meant to provide logistics support for?" rewritten as a question about the
+    purpose of sea-rail transport asks something else: the asker's words are kept, with the
+    previous question's terms for the referent."""
+    question = "And what is that meant to provide logistics support for?"
+    previous = "Which eastern ports should the western region team up with?"
+    generator = FakeGenerator("What is the purpose of sea-rail intermodal transport?")
+    assert condense_question(question, conversation(previous), generator) == (
+        f"{question} (eastern ports western region team)"
+    )
 
 
 # --- Chinese follow-ups ---------------------------------------------------------------------------
