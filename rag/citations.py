@@ -29,9 +29,13 @@ from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
-from rag.facts import misdated_values, misplaced
+from rag.facts import misdated_values, misplaced, off_year
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
+# A sentence ending on a preposition, article or verb stops where its answer should be.
+_DANGLING = re.compile(
+    r"\b(?:in|at|on|by|of|the|a|an|to|for|from|with|as|is|are|was|were|be|and|or)\s*[.!?:]*\s*$", re.IGNORECASE
+)
 # A sentence of fewer content words than this carries no checkable claim (e.g. "Yes.").
 _MIN_CLAIM_TOKENS = 1
 
@@ -144,12 +148,15 @@ class CitationChecker:
     def numbers_hold(
         claim: str, items: Sequence[Evidence], given: set[str], premises: set[str], asked_years: set[str]
     ) -> bool:
-        """Every number of ``claim`` is in ``items`` (or ``given``), for the year and province it is claimed for."""
+        """Every number of ``claim`` is in ``items`` (or ``given``), for the year and province it is claimed for,
+        and ``items`` tell of the year the claim is set in."""
         texts = [item.readable for item in items]
         if not numbers_supported(claim, "\n".join(texts), given):
             return False
         if misplaced(claim, texts):
             return False  # there, but for another province
+        if off_year(claim, texts, asked_years):
+            return False  # what the texts tell happened in another year
         return not misdated_values(claim, texts, premises, asked_years)  # else: there, but for another year
 
     def content_support(self, claim: str, claim_vector: np.ndarray, item: Evidence) -> float:
@@ -180,6 +187,10 @@ class CitationChecker:
             if asked and set(content_terms(claim)) <= asked:
                 # "The next congress will be hosted by the city of [1]." says nothing the question did not.
                 result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "restates the question"))
+                continue
+            if _DANGLING.search(claim):
+                # "The next Free Zone Congress will be held in [1]." leaves the answer to the marker.
+                result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "leaves the answer out"))
                 continue
             # A difference or sum of two cited numbers is worked from them, not made up.
             derived = derived_numbers(" ".join(by_number[n].readable for n in valid)) if valid else set()

@@ -10,11 +10,12 @@ claim without a year of its own is read for the year the question asks about.
 
 The same goes for places: "The Shaanxi FTZ's foreign investment grew by 100% [1]." citing "That
 year, the Hainan FTZ saw ... grow by more than 100%" is another province's figure
-(:func:`misplaced`).
+(:func:`misplaced`), and so is an event of another year (:func:`off_year`).
 
 Usage::
 
     misplaced("Shaanxi's FTZ grew by 100%.", ["That year, the Hainan FTZ grew by more than 100%."])   # True
+    off_year("Six provinces got zones in the 2021 round.", ["In August 2019, six provinces got zones."])   # True
     misdated_values("In 2022 the zones used 200 billion yuan.", "In 2021 the zones used 200 billion yuan.")
     # ["200"]
     misdated_values("Inflows were 1,362 in 2015.", "Year | Inflows\\n2014 | 1,228\\n2015 | 1,362")   # []
@@ -86,6 +87,22 @@ def year_ties(evidence: str) -> dict[str, list[frozenset[str]]]:
         for value in _values(sentence):
             ties[value].append(years)
     return ties
+
+
+def off_year(claim: str, texts: Sequence[str], asked_years: Iterable[str] = ()) -> bool:
+    """True when the claim is set in years (its own, else the question's) that ``texts`` never name,
+    while they do name others: what they tell happened in another year.
+
+    "Shandong and Jiangsu were given zones in the 2021 round [1]." citing "On August 26, 2019,
+    approval was granted to ... Shandong, Jiangsu ..." answers a false premise from the 2019 round.
+    Texts that name no year at all are not judged (the year may be in a heading).
+    """
+    claimed = set(YEAR.findall(claim)) or set(asked_years)
+    if not claimed:
+        return False
+    joined = _SOURCE_CITATION.sub("", "\n".join(texts))
+    named = set(YEAR.findall(joined)) | _spanned_years(joined)
+    return bool(named) and not claimed & named
 
 
 def misdated_values(

@@ -17,3 +17,13 @@ def test_an_answer_that_only_restates_the_question_is_dropped() -> None:
     )
     kept = checker.check("The members will choose the city [1].", [congress], question)
     assert kept.text == "The members will choose the city [1]."
+
+
+def test_an_answer_that_stops_where_its_answer_should_be_is_dropped() -> None:
+    """"... will be held in [1]." leaves the answer to the marker, though "held" is a new word."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    congress = item("The Free Zone Congress was held in Dubai and gathered zone operators.", 1)
+    question = "Which city will host the next Free Zone Congress?"
+    assert checker.check("The next Free Zone Congress will be held in [1].", [congress], question).text == ""
+    kept = checker.check("The Free Zone Congress was held in Dubai [1].", [congress], question)
+    assert kept.text == "The Free Zone Congress was held in Dubai [1]."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.config import EvidenceSettings
 from rag.citations import CitationChecker
-from rag.facts import misdated_values, misplaced, year_ties
+from rag.facts import misdated_values, misplaced, off_year, year_ties
 from tests.unit.test_arithmetic import GOODS, ROW_2008, ROW_2009, ConstantEmbedder, item
 
 PROSE = "In 2021, the pilot zones actually used 200 billion yuan of foreign capital. Exports grew by 12 percent."
@@ -147,3 +147,35 @@ def test_the_citation_check_drops_another_province_s_figure() -> None:
         "The Hainan FTZ saw foreign investment grow by more than 100% [1].", [item(HAINAN, 1)], question
     )
     assert right.text.startswith("The Hainan FTZ")
+
+
+ROUND_2019 = "On August 26, 2019, approval was granted to establish a new batch of FTZs in Shandong and Jiangsu."
+
+
+def test_an_event_of_another_year_is_off_year() -> None:
+    """A false premise ("the 2021 round") answered from the 2019 round's sentence."""
+    assert off_year("Shandong and Jiangsu were given FTZs in the 2021 approval round.", [ROUND_2019])
+    assert not off_year("Shandong and Jiangsu were given FTZs in 2019.", [ROUND_2019])
+    # A claim without a year is read for the question's; texts naming no year are not judged.
+    assert off_year("Shandong and Jiangsu were given FTZs.", [ROUND_2019], asked_years={"2021"})
+    assert not off_year("Shandong and Jiangsu were given FTZs.", [ROUND_2019])
+    assert not off_year("In 2021 the zones kept growing.", ["The zones kept growing."])
+    # One of the claim's years named is enough: "in 2022, up from 2021" citing a 2021 figure.
+    assert not off_year("Trade grew in 2022 from its 2021 level.", ["In 2021 trade was 10 billion."])
+
+
+def test_the_citation_check_drops_an_answer_to_a_false_year_premise() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    question = "Which provinces were given pilot free trade zones in the 2021 approval round?"
+    wrong = checker.check(
+        "Shandong and Jiangsu were given pilot free trade zones in the 2021 approval round [1].",
+        [item(ROUND_2019, 1)],
+        question,
+    )
+    assert wrong.text == ""
+    right = checker.check(
+        "Shandong and Jiangsu were given FTZs in the 2019 approval round [1].",
+        [item(ROUND_2019, 1)],
+        "Which provinces were given pilot free trade zones in the 2019 approval round?",
+    )
+    assert right.text.startswith("Shandong and Jiangsu")
