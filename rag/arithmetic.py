@@ -43,6 +43,10 @@ _CHANGE = re.compile(
 )
 # Two tables compared in one year: "which fell further, goods or services?"
 _COMPARE = re.compile(r"\b(which|difference|differ\w*|further|compar\w*|more than|less than|gap|versus|vs)\b", re.I)
+# One year, two figures set against each other: worked out, not looked up.
+_SETS_AGAINST = re.compile(
+    r"\b(difference|differ\w*|further|than|gap|apart|versus|vs|compar\w*|surplus|deficit)\b", re.IGNORECASE
+)
 _RATE_WORDS = re.compile(r"\b(rate|percent\w*|percentage|points?)\b|%", re.IGNORECASE)
 _MAX_LINES = 3
 _MAX_DERIVED_INPUTS = 40
@@ -244,6 +248,40 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
     if not scored and len(years) == 2:
         return prose_lines(question, evidence, years)
     return [line for *_, line in sorted(scored)[:_MAX_LINES]]
+
+
+def looked_up_line(question: str, evidence: Sequence[Evidence]) -> str | None:
+    """The one table cell a question names by its row year, its column and its table, as a worked line.
+
+    "What growth rate did world service imports show in 2018?" names the 2018 row, the import
+    growth rate column and the service trade table: "From [2]: in 2018, Import growth rate (%)
+    (Table 3: World Service Trade Situation) was 7.62." ``None`` unless one cell matches better than
+    every other (its column and caption sharing words with the question), or the question sets two
+    figures against each other, which :func:`worked_lines` works out.
+    """
+    years = list(dict.fromkeys(YEAR.findall(question)))
+    if len(years) != 1 or _SETS_AGAINST.search(question):
+        return None
+    [year] = years
+    rates = bool(_RATE_WORDS.search(question))
+    wanted = set(content_terms(question)) - {year}
+    scored: list[tuple[int, int, str]] = []  # (column relevance, table relevance, line)
+    for table in _tables(evidence):
+        if year not in table.rows:
+            continue
+        cells, n = table.rows[year]
+        for column in _columns(table.header, rates=rates):
+            by_column = len(wanted & set(content_terms(table.header[column])))
+            if column < len(cells) and by_column and _value(cells[column]) is not None:
+                by_table = len(wanted & set(content_terms(table.caption)))
+                line = f"From [{n}]: in {year}, {table.header[column]} ({table.caption}) was {cells[column]}."
+                scored.append((by_column, by_table, line))
+    if not scored:
+        return None
+    scored.sort(key=lambda entry: entry[:2], reverse=True)
+    if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
+        return None  # two cells match as well: which one is meant is not clear
+    return scored[0][2]
 
 
 _WORKED = re.compile(r"^From (?P<cited>\[\d+\](?: and \[\d+\])?): (?P<claim>.+?)\.?$")

@@ -12,8 +12,17 @@ Four shapes are recognised, all cheap to tell apart by their wording:
 * two figures set apart: "how far apart are X and Y", "the difference between X and Y";
 * one quantity in two years: "how much more ... in 2022 than in 2021" (a part per year).
 
+A fifth shape needs the first hop's answer before the second can be searched for: a question
+that names something by what another passage says of it ("the free trade port that the
+western-region article wants closer cooperation with", "the province whose pilot zone ran 3,720
+trains"). Its best sentences name the thing ("... and Hainan Free Trade Port"); :func:`bridge_query`
+searches again with those names (:func:`bridging_names`), so the sentence about Hainan's free
+trade port, which shares few of the question's words, joins the evidence.
+
 Usage::
 
+    bridge_query("The port that the article wants cooperation with opened when?", evidence)
+    # "Hainan Free Trade Port: The port that the article wants cooperation with opened when?"
     question_parts("How much more foreign capital did the zones use in 2022 than in 2021?")
     # ["How much more foreign capital did the zones use in 2022?",
     #  "How much more foreign capital did the zones use than in 2021?"]
@@ -43,6 +52,17 @@ _TWO_YEARS_CHANGE = re.compile(
     r"jump\w*|shr[aiu]nk\w*|increas\w*|decreas\w*|declin\w*|smaller|bigger|larger|higher|lower)\b",
     re.IGNORECASE,
 )
+# A question that opens on "The port that ...", "The province whose ...", "In the city where ...": its
+# subject is named by what is said of it.
+_BRIDGE = re.compile(
+    r"^(?:(?:in|at|for|from|of|by|to)\s+)?(?:the|a|an)\s+(?:[\w'’-]+\s+){1,4}?"
+    r"(?:that|whose|where|which|who|in which)\s+(?!is\b|are\b)",
+    re.IGNORECASE,
+)
+# A run of capitalised words (with the "of"/"and"/hyphens inside names): "Hainan Free Trade Port".
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
+_BRIDGE_SOURCES = 2
+_BRIDGE_NAMES = 3
 # A part shorter than this names nothing to search for ("it", "the one").
 _MIN_PART_TERMS = 2
 _MAX_PARTS = 2
@@ -53,7 +73,9 @@ def question_parts(question: str) -> list[str]:
     years = list(dict.fromkeys(YEAR.findall(question)))
     parts: list[str] = []
     if match := _ALTERNATIVES.search(question):
-        rest = (question[: match.start()] + question[match.end() :]).strip(" ,?")
+        # With years, an alternative and the years find its row ("world trade in services 2009");
+        # the rest of the question ("which fell further in percentage terms") finds other rows.
+        rest = " ".join(years) or (question[: match.start()] + question[match.end() :]).strip(" ,?")
         parts = [f"{match['a']} {rest}", f"{match['b']} {rest}"]
     elif match := _TIMED.search(question):
         parts = [match["a"], match["b"]]
@@ -66,23 +88,50 @@ def question_parts(question: str) -> list[str]:
     return [part for part in parts if len(content_terms(part)) >= _MIN_PART_TERMS][:_MAX_PARTS]
 
 
+def bridging_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """Names in the best-scored evidence that the question does not use: the first hop's answer."""
+    asked = set(content_terms(question))
+    names: list[str] = []
+    for item in sorted(evidence, key=lambda item: item.score, reverse=True)[:_BRIDGE_SOURCES]:
+        for match in _NAME.finditer(item.text):
+            name = match[0]
+            if match.start() == 0:
+                name = name.partition(" ")[2]  # a sentence's first word is capitalised, not a name
+            terms = set(content_terms(name))
+            if terms and not terms <= asked and name not in names:
+                names.append(name)
+    return names[:_BRIDGE_NAMES]
+
+
+def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
+    """The question again, led by the names its first hop found; ``None`` for a question of another shape."""
+    if not _BRIDGE.search(question):
+        return None
+    names = bridging_names(question, evidence)
+    return f"{' '.join(names)}: {question}" if names else None
+
+
 def _without(question: str, year: str) -> str:
     """``question`` with ``year`` (and the "than in"/"from" that introduces it) taken out."""
     pattern = rf"\s*(?:\b(?:than|from|to|and|in|of)\s+)*(?:in\s+)?(?<!\d){year}(?!\d)"
     return re.sub(pattern, "", question, count=1).strip(" ,?") + "?"
 
 
-def merge_evidence(main: Sequence[Evidence], extras: Sequence[Sequence[Evidence]]) -> list[Evidence]:
-    """``main``'s items, then each part's items that ``main`` lacks, numbered 1..k again."""
+def merge_evidence(
+    main: Sequence[Evidence], extras: Sequence[Sequence[Evidence]], per_part: int | None = None
+) -> list[Evidence]:
+    """``main``'s items, then each part's items that ``main`` lacks (at most ``per_part`` each), numbered 1..k again."""
     merged = list(main)
     # By text: the same sentence reached through a merged neighbour chunk has other offsets.
     seen = {(item.source, " ".join(item.readable.split())) for item in merged}
     for part in extras:
+        added = 0
         for item in part:
             key = (item.source, " ".join(item.readable.split()))
-            if key not in seen:
+            if key not in seen and (per_part is None or added < per_part):
                 seen.add(key)
                 merged.append(item)
+                added += 1
     for number, item in enumerate(merged, start=1):
         item.n = number
     return merged

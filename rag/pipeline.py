@@ -1,5 +1,5 @@
-"""The answer pipeline: condense → retrieve (and the parts of a multi-hop question) → select evidence → gate →
-generate → check citations.
+"""The answer pipeline: condense → retrieve (and the parts of a multi-hop question, or its second hop) →
+select evidence → gate → generate → check citations.
 
 Built by the composition root, :func:`rag.components.build`, which hands it its parts.
 
@@ -28,10 +28,10 @@ from core.config import EvidenceSettings
 from core.schemas import Answer, ChatTurn, Citation, RefusalReason, Source
 from core.text.terms import content_terms, has_han
 from rag.answer_type import asks_for_quantity, states_quantity
-from rag.arithmetic import worked_answer, worked_lines, worked_result
+from rag.arithmetic import looked_up_line, worked_answer, worked_lines, worked_result
 from rag.citations import MARKER, CheckedAnswer, CitationChecker, numbers_in, parse_markers
 from rag.condense import condense_question
-from rag.decompose import merge_evidence, question_parts
+from rag.decompose import bridge_query, merge_evidence, question_parts
 from rag.evidence import Evidence, EvidenceSelector
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
@@ -163,6 +163,15 @@ class RagPipeline:
                 for part, found in zip(parts, part_hits, strict=True)
             ]
             evidence = merge_evidence(evidence, per_part)[: self.evidence.max_sentences + _PART_EXTRA_ITEMS]
+        if bridged := bridge_query(question_used, evidence):
+            # "The port that the article wants cooperation with ...": searched again by the name found.
+            # Its question words bring back the first hop's sentences: only new ones are added.
+            found = self.selector.select(
+                bridged, self._search(bridged, _PART_TOP_K, sources), max_items=_PART_ITEMS + len(evidence)
+            )
+            found.sort(key=lambda item: item.score, reverse=True)
+            evidence = merge_evidence(evidence, [found], per_part=_PART_ITEMS)
+            evidence = evidence[: self.evidence.max_sentences + _PART_EXTRA_ITEMS]
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)
@@ -204,6 +213,9 @@ class RagPipeline:
             # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
         checked = self._worked_out(question_used, evidence, checked)
+        if not checked.text and (line := looked_up_line(question_used, evidence)):
+            # The model read the wrong row or column of a table: the one cell the question names is the answer.
+            checked = self.checker.check(worked_answer(line), evidence, question_used)
         clock.lap("check")
         if not checked.text:
             yield from self._refuse(

@@ -20,6 +20,7 @@ from rag.pipeline import REFUSAL_TEXT, RagPipeline
 
 GOLD = {item["id"]: item for item in map(json.loads, (REPO_ROOT / "evals/datasets/zone_gold.jsonl").open())}
 PDF = "ftz-tenth-anniversary-pei-2024.pdf"
+WESTERN = "western-pilot-ftz-strategy-2025.txt"
 
 # Factual questions from our gold set, spread over all five documents.
 FACT_IDS = [
@@ -296,6 +297,14 @@ def test_sources_come_before_the_first_token_and_cover_the_citations(default_pip
     assert any(s.source == PDF and s.page == 5 and "Hangzhou" in s.quote for s in sources)
 
 
+def test_a_bridge_question_reads_the_sentence_about_what_its_first_hop_names(default_pipeline: RagPipeline) -> None:
+    """The western article names the Hainan Free Trade Port; the date it was decided is in the PDF."""
+    question = "The free trade port that the western-region article wants closer cooperation with was decided when?"
+    sources = next(event for event in default_pipeline.stream(question) if event.kind == "sources").sources
+    assert any(s.source == WESTERN for s in sources)
+    assert any(s.source == PDF and "June 1, 2020" in s.quote for s in sources)
+
+
 def test_a_refusal_before_generating_announces_no_sources(default_pipeline: RagPipeline) -> None:
     kinds = [event.kind for event in default_pipeline.stream("What is the boiling point of mercury?")]
     assert "sources" not in kinds and kinds[-1] == "answer"
@@ -378,3 +387,15 @@ def test_a_model_that_subtracts_wrongly_is_replaced_by_the_worked_calculation(de
         "World goods trade fell by 7,387,685 million US dollars, from 32,667,513 in 2008 to 25,279,828 in 2009 [1][2]."
     )
     assert scripted_pipeline(default_pipeline, right).answer(question).answer.startswith("World goods trade fell")
+
+
+def test_a_model_that_reads_the_wrong_cell_is_replaced_by_the_cell_the_question_names(
+    default_pipeline: RagPipeline,
+) -> None:
+    """Asked for service imports' growth in 2019, the model quotes a 2020 rate; the check drops it."""
+    question = "What growth rate did world service imports show in 2019?"
+    wrong = "The growth rate of world service imports in 2019 was -14.14% [4]."
+    answer = scripted_pipeline(default_pipeline, wrong).answer(question)
+    assert answer.answerable and "-14.14" not in answer.answer
+    assert "Import growth rate" in answer.answer and "Table 3" in answer.answer
+    assert [c.quote.split("|")[0].strip() for c in answer.citations] == ["2019"]

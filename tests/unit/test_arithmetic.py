@@ -11,7 +11,7 @@ import numpy as np
 
 from core.config import EvidenceSettings
 from core.documents import Chunk, make_chunk_id
-from rag.arithmetic import derived_numbers, worked_lines
+from rag.arithmetic import derived_numbers, looked_up_line, worked_answer, worked_lines
 from rag.citations import CitationChecker
 from rag.evidence import Evidence
 from rag.prompts import answer_messages
@@ -67,6 +67,23 @@ def test_no_worked_lines_for_a_plain_lookup_or_without_tables() -> None:
     assert worked_lines("What were goods exports in 2009?", [ROW_2008, ROW_2009]) == []
     assert worked_lines("What was the growth rate of goods in 2009?", [ROW_2009, SERVICES_2009]) == []
     assert worked_lines("By how much did trade drop between 2008 and 2009?", [SENTENCE]) == []
+
+
+def test_the_one_cell_a_question_names_by_year_column_and_table_is_looked_up() -> None:
+    """Service imports in 2009: the services table's import cell, not the goods table's."""
+    line = looked_up_line("What were world service imports in 2009?", [ROW_2009, SERVICES_2009, SENTENCE])
+    assert line == "From [3]: in 2009, Import (Table 3: World Service Trade) was 3,300,083."
+    assert worked_answer(line) == "In 2009, Import (Table 3: World Service Trade) was 3,300,083 [3]."
+    rate = looked_up_line("What growth rate did goods trade show in 2009?", [ROW_2009, SERVICES_2009])
+    assert rate is not None and rate.endswith("(Table 2: World Goods Trade) was -22.61.")
+
+
+def test_no_cell_is_looked_up_when_the_question_does_not_single_one_out() -> None:
+    assert looked_up_line("What were imports in 2009?", [ROW_2009, SERVICES_2009]) is None  # goods or services?
+    assert looked_up_line("What were service imports in 2010?", [ROW_2009, SERVICES_2009]) is None  # no such row
+    assert looked_up_line("What were service imports?", [SERVICES_2009]) is None  # no year
+    assert looked_up_line("How far apart were goods and service imports in 2009?", [ROW_2009, SERVICES_2009]) is None
+    assert looked_up_line("What was the zones' mascot in 2009?", [ROW_2009, SERVICES_2009]) is None  # no column
 
 
 def test_the_prompt_carries_the_worked_lines_only_when_there_are_some() -> None:

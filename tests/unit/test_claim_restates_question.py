@@ -20,7 +20,7 @@ def test_an_answer_that_only_restates_the_question_is_dropped() -> None:
 
 
 def test_an_answer_that_stops_where_its_answer_should_be_is_dropped() -> None:
-    """"... will be held in [1]." leaves the answer to the marker, though "held" is a new word."""
+    """An answer "... will be held in [1]." leaves the answer to the marker, though "held" is a new word."""
     checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
     congress = item("The Free Zone Congress was held in Dubai and gathered zone operators.", 1)
     question = "Which city will host the next Free Zone Congress?"

@@ -224,7 +224,7 @@ def test_rewrite_at_the_length_limit_is_still_used() -> None:
 
 
 def test_a_rewrite_that_drops_the_follow_up_s_own_words_is_not_used() -> None:
-    """"And what is that meant to provide logistics support for?" rewritten as a question about the
+    """The follow-up "And what is that meant to provide logistics support for?" rewritten as a question about the
     purpose of sea-rail transport asks something else: the asker's words are kept, with the
     previous question's terms for the referent."""
     question = "And what is that meant to provide logistics support for?"

@@ -12,7 +12,7 @@ import pytest
 from core.config import EvidenceSettings
 from rag.arithmetic import dates_in, days_between, derived_numbers, worked_answer, worked_lines, worked_result
 from rag.citations import CitationChecker
-from rag.decompose import merge_evidence, question_parts
+from rag.decompose import bridge_query, bridging_names, merge_evidence, question_parts
 from tests.unit.test_arithmetic import ConstantEmbedder, item
 
 LAUNCH = "The joint training centre was launched earlier on September 25th, 2020."
@@ -24,7 +24,11 @@ TRAINING = "The first multilateral training programme was held online on Decembe
     [
         (
             "In 2009, which fell further, world trade in goods or world trade in services?",
-            ["world trade in goods In 2009, which fell further", "world trade in services In 2009, which fell further"],
+            ["world trade in goods 2009", "world trade in services 2009"],
+        ),
+        (
+            "Which grew faster, exports of goods or imports of services?",
+            ["exports of goods Which grew faster", "imports of services Which grew faster"],
         ),
         (
             "How many days after the joint training centre was launched did its first training begin?",
@@ -64,6 +68,43 @@ def test_merged_evidence_keeps_the_main_items_first_adds_only_new_ones_and_renum
     part = [item(LAUNCH, 1), item(TRAINING, 2)]
     merged = merge_evidence(main, [part])
     assert [(e.text, e.n) for e in merged] == [(LAUNCH, 1), (TRAINING, 2)]
+    # A cap counts only the new items: the repeated first one does not use it up.
+    capped = merge_evidence(main, [[item(LAUNCH, 1), item(TRAINING, 2), item("A third sentence.", 3)]], per_part=1)
+    assert [e.text for e in capped] == [LAUNCH, TRAINING]
+
+
+COOPERATION = "The fifth is to strengthen cooperation between the western region and Hainan Free Trade Port."
+BRIDGE_QUESTION = (
+    "The free trade port that the western-region article wants closer cooperation with was created on what date?"
+)
+
+
+def test_a_question_naming_its_subject_by_another_passage_is_searched_again_by_the_name_found() -> None:
+    """The first hop's best sentence names the port; the second search leads with that name."""
+    cooperation = item(COOPERATION, 1)
+    cooperation.score = 0.6
+    weaker = item("Some FTZs should align with the Shanghai Cooperation Organization.", 2)
+    weaker.score = 0.3
+    assert bridging_names(BRIDGE_QUESTION, [cooperation]) == ["Hainan Free Trade Port"]
+    # The best two sentences give names; a sentence's capitalised first word ("Some") is not one.
+    assert bridging_names(BRIDGE_QUESTION, [weaker, cooperation]) == [
+        "Hainan Free Trade Port",
+        "FTZs",
+        "Shanghai Cooperation Organization",
+    ]
+    assert bridge_query(BRIDGE_QUESTION, [cooperation]) == f"Hainan Free Trade Port: {BRIDGE_QUESTION}"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was the Hainan Free Trade Port created?",  # names its subject itself
+        "What is the share of trade that China does with FTA partners?",  # a relative clause inside
+    ],
+)
+def test_a_question_naming_its_own_subject_has_no_second_hop(question: str) -> None:
+    cooperation = item(COOPERATION, 1)
+    assert bridge_query(question, [cooperation]) is None
 
 
 def test_dates_are_read_in_prose_with_or_without_their_year() -> None:
