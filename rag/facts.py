@@ -32,6 +32,12 @@ from core.text.terms import NUMBER, YEAR
 
 _YEAR_RANGE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s*(?:-|–|—|to)\s*(1[89]\d\d|20\d\d)(?!\d)")
 _SOURCE_CITATION = re.compile(r"\((?:[^()]*?(?:,|et al\.?)\s*)(?:19|20)\d\d[a-z]?\)")
+# A value "in the previous year" (a few unit words may sit between: "5.03 trillion US dollars in the previous year").
+_PREVIOUS_YEAR = re.compile(
+    r"(?<![\d.,])(\d+(?:[.,]\d+)*)\s*(?:%|percent\b)?(?:\s+[A-Za-z]+){0,3}?\s+(?:in|of|for)\s+the\s+"
+    r"(?:previous|prior|preceding)\s+year",
+    re.IGNORECASE,
+)
 _CLAUSE_BREAK = re.compile(r"[;,]\s+|\s+(?:and|while|whereas|but|compared with|against)\s+")
 
 
@@ -84,8 +90,11 @@ def year_ties(evidence: str) -> dict[str, list[frozenset[str]]]:
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         years = frozenset(YEAR.findall(sentence)) | _spanned_years(sentence)
+        # "In 2021 ... from 17.44% in the previous year to 18.13%": 17.44 is 2020's.
+        earlier = {_normal(match[1]) for match in _PREVIOUS_YEAR.finditer(sentence)}
+        year_before = frozenset(str(int(year) - 1) for year in years)
         for value in _values(sentence):
-            ties[value].append(years)
+            ties[value].append(year_before if value in earlier and years else years)
     return ties
 
 
@@ -127,11 +136,14 @@ def misdated_values(
     # names its own year is judged for that year, any other for the claim's.
     for clause in _CLAUSE_BREAK.split(claim):
         clause_years = set(YEAR.findall(clause)) or claimed_years
+        # The claim may itself say "17.44% in the previous year": that value is claimed for the year before.
+        earlier = {_normal(match[1]) for match in _PREVIOUS_YEAR.finditer(clause)}
         for value in dict.fromkeys(_values(clause)):
             occurrences = ties.get(value)
             if value in skip or value in misdated or not occurrences:
                 continue
-            if all(tied and not (tied & clause_years) for tied in occurrences):
+            years = {str(int(year) - 1) for year in clause_years} if value in earlier else clause_years
+            if all(tied and not (tied & years) for tied in occurrences):
                 misdated.append(value)
     return misdated
 

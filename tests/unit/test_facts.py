@@ -179,3 +179,13 @@ def test_the_citation_check_drops_an_answer_to_a_false_year_premise() -> None:
         "Which provinces were given pilot free trade zones in the 2019 approval round?",
     )
     assert right.text.startswith("Shandong and Jiangsu")
+
+
+def test_a_value_of_the_previous_year_is_tied_to_the_year_before() -> None:
+    share = "In 2021, mainland China grew, increasing its global share from 17.44% in the previous year to 18.13%."
+    assert misdated_values("Mainland China accounted for 17.44% of the world economy in 2021.", share) == ["17.44"]
+    assert misdated_values("Mainland China accounted for 18.13% of the world economy in 2021.", share) == []
+    assert misdated_values("Its share was 17.44% in 2020.", share) == []
+    assert misdated_values(share, share) == []  # the sentence quoted whole says which year 17.44% is for
+    dollars = "In 2021 inflows rose from 5.03 trillion US dollars in the previous year to 5.8 trillion."
+    assert misdated_values("Inflows were 5.03 trillion US dollars in 2021.", dollars) == ["5.03"]
