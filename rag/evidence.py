@@ -182,44 +182,6 @@ def row_label(item: Evidence) -> str | None:
     return item.text.split("|", 1)[0].strip() or None
 
 
-# A chosen sentence that opens by pointing back ("On the other hand, ...", "This ...", "Secondly,
-# ...") is read with the sentence before it, when that one scores near the cut: "On the one hand,
-# we will strengthen cooperation with regions such as ..." (0.41) holds the answer a cut at 0.43
-# leaves out.
-_POINTS_BACK = re.compile(
-    r"^(?:on the other hand|however|moreover|furthermore|in addition|additionally|meanwhile|similarly|likewise|"
-    r"besides|also|second(?:ly)?|third(?:ly)?|finally|then|this|these|that|those|such|it|its|they|their|there)\b",
-    re.IGNORECASE,
-)
-_PREVIOUS_MARGIN = 0.1
-_MAX_PREVIOUS = 1
-
-
-def previous_sentences(chosen: Sequence[Evidence], rest: Sequence[Evidence]) -> list[Evidence]:
-    """The unit of ``rest`` right before a chosen unit that points back, scoring within a margin of
-    the lowest chosen score (at most one, for the best-scored such chosen unit)."""
-    if not chosen:
-        return []
-    cut = min(item.score for item in chosen) - _PREVIOUS_MARGIN
-    by_chunk: dict[str, list[Evidence]] = {}
-    for item in [*chosen, *rest]:
-        by_chunk.setdefault(item.chunk.chunk_id, []).append(item)
-    found: list[Evidence] = []
-    for item in sorted(chosen, key=lambda c: c.score, reverse=True):
-        if not _POINTS_BACK.match(item.text.lstrip()):
-            continue
-        before = [other for other in by_chunk[item.chunk.chunk_id] if other.start < item.start]
-        if not before:
-            continue
-        previous = max(before, key=lambda other: other.start)
-        taken = [*chosen, *found]
-        if not any(previous is other for other in taken) and previous.score >= cut:
-            found.append(previous)
-        if len(found) >= _MAX_PREVIOUS:
-            break
-    return found
-
-
 def keep_asked_rows(question: str, candidates: list[Evidence]) -> list[Evidence]:
     """Leave out table rows keyed by a number the question does not ask about, when some row is keyed by one it does.
 
@@ -297,8 +259,7 @@ class EvidenceSelector:
             candidate.dense = float(np.clip(vector @ query_vector, 0.0, 1.0))
             candidate.score = (1 - weight) * candidate.dense + weight * candidate.lexical
 
-        ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
-        best = ranked[:max_items] + previous_sentences(ranked[:max_items], ranked[max_items:])
+        best = sorted(candidates, key=lambda c: c.score, reverse=True)[:max_items]
         # Document order reads naturally and keeps neighbouring sentences together.
         best.sort(key=lambda c: (c.retrieval_rank, c.start))
         for number, item in enumerate(best, start=1):

@@ -16,7 +16,7 @@ import pytest
 from core.config import EvidenceSettings
 from core.documents import Chunk, make_chunk_id
 from index.embedders import Embedder
-from rag.evidence import Evidence, EvidenceSelector, evidence_units, previous_sentences
+from rag.evidence import EvidenceSelector, evidence_units
 from rag.retriever import RetrievedChunk
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -415,40 +415,3 @@ def test_bibliography_entries_are_never_evidence() -> None:
     evidence = selector.select(QUESTION, [make_hit(chunk)])
     assert [item.text for item in evidence] == [SHANGHAI]
 
-
-def _units(text: str, scores: list[float]) -> list[Evidence]:
-    """The sentences of one chunk as evidence units with the given scores."""
-    chunk = Chunk(
-        chunk_id=make_chunk_id("w.txt", text),
-        source="w.txt",
-        title="W",
-        text=text,
-        chunk_index=0,
-        char_start=0,
-        char_end=len(text),
-        sha256="x",
-    )
-    units = []
-    start = 0
-    for sentence, score in zip(text.split("|"), scores, strict=True):
-        units.append(Evidence(sentence.strip(), chunk, start, start + len(sentence), score=score))
-        start += len(sentence) + 1
-    return units
-
-
-REGIONS = (
-    "On the one hand, we will strengthen cooperation with regions such as the Yangtze River Delta.|"
-    "On the other hand, we will work together to strengthen the open platform.|"
-    "Secondly, the western region is accelerating its opening."
-)
-
-
-def test_a_chosen_sentence_that_points_back_brings_the_one_before_it() -> None:
-    """A chosen "On the other hand, ..." is read with its "On the one hand, ..." when that scores near the cut."""
-    one_hand, other_hand, secondly = _units(REGIONS, [0.41, 0.45, 0.425])
-    assert previous_sentences([other_hand], [one_hand, secondly]) == [one_hand]
-    # Too far under the cut, or a chosen sentence that does not point back: nothing is added.
-    one_hand.score = 0.2
-    assert previous_sentences([other_hand], [one_hand, secondly]) == []
-    one_hand.score = 0.41
-    assert previous_sentences([one_hand], [other_hand, secondly]) == []
