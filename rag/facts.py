@@ -142,8 +142,8 @@ def misdated_values(
             occurrences = ties.get(value)
             if value in skip or value in misdated or not occurrences:
                 continue
-            years = {str(int(year) - 1) for year in clause_years} if value in earlier else clause_years
-            if all(tied and not (tied & years) for tied in occurrences):
+            judged = {str(int(year) - 1) for year in clause_years} if value in earlier else clause_years
+            if all(tied and not (tied & judged) for tied in occurrences):
                 misdated.append(value)
     return misdated
 
