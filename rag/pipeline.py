@@ -26,7 +26,7 @@ from typing import Literal
 
 from core.config import EvidenceSettings
 from core.schemas import Answer, ChatTurn, Citation, RefusalReason, Source
-from core.text.terms import content_terms, has_han
+from core.text.terms import content_terms, country_forms, has_han
 from rag.answer_type import asks_for_quantity, states_quantity
 from rag.arithmetic import looked_up_line, worked_answer, worked_lines, worked_result
 from rag.citations import MARKER, CheckedAnswer, CitationChecker, numbers_in, parse_markers
@@ -282,7 +282,10 @@ class RagPipeline:
         return [
             word
             for word in named
-            if (terms := [t for t in content_terms(word) if not has_han(t)]) and not all(index.knows(t) for t in terms)
+            if (terms := [t for t in content_terms(word) if not has_han(t)])
+            and not all(index.knows(t) for t in terms)
+            # "the Egyptian delegates" where the text has "Egypt".
+            and not any(index.knows(t) for form in country_forms(word) for t in content_terms(form))
         ]
 
     # ---- helpers -----------------------------------------------------------------------------

@@ -150,3 +150,26 @@ def content_terms(text: str) -> list[str]:
     stop = _function_words()
     words = [word for word in _TOKEN.findall(one_term_each(text).lower()) if word not in stop]
     return list(_stemmer().stemWords(words)) + han_terms(text)
+
+
+# Demonym endings and what the country's name may end in instead: "Egypt-ian", "Pakistan-i",
+# "Sri Lanka-n", "Vietnam-ese", "Malays-ian" → Malaysia, "Ital-ian" → Italy.
+_DEMONYM_ENDINGS = ("ians", "ian", "ans", "an", "ese", "is", "i", "ns", "n", "ish")
+_COUNTRY_ENDINGS = ("", "a", "ia", "y")
+_MIN_COUNTRY_STEM = 3
+
+
+def country_forms(word: str) -> list[str]:
+    """The country names a demonym may come from, longest first: "Egyptians" → ["egypt", ...].
+
+    A question says "the Egyptian delegates" where the text says "delegates from Egypt": a name
+    check that looks for "Egyptian" alone would call it unknown. The forms are guesses; only
+    those that occur in the documents count. ``[]`` for a word with no demonym ending.
+    """
+    lower = re.sub(r"['’]s$", "", word.lower())
+    forms: list[str] = []
+    for ending in _DEMONYM_ENDINGS:
+        base = lower[: -len(ending)]
+        if lower.endswith(ending) and len(base) >= _MIN_COUNTRY_STEM and base.isalpha():
+            forms += [base + tail for tail in _COUNTRY_ENDINGS if base + tail not in forms]
+    return forms

@@ -266,6 +266,9 @@ def test_every_refusal_says_why(default_pipeline: RagPipeline) -> None:
     jebel_ali = "When did the Jebel Ali Free Zone adopt its negative list for foreign investment?"
     unknown = default_pipeline.answer(jebel_ali)
     assert not unknown.answerable and unknown.refusal_reason == "unknown_name"
+    # The text says "Egypt" and "Sri Lanka"; their adjectives name nothing unknown, "Kenyan" does.
+    assert default_pipeline.unknown_names("Which Egyptian and Sri Lankan zones sponsor the SEZ alliance?") == []
+    assert default_pipeline.unknown_names("Which Kenyan zone sponsors the SEZ alliance?") == ["Kenyan"]
     declined = scripted_pipeline(default_pipeline, "NOT_IN_DOCUMENTS").answer(question)
     assert declined.refusal_reason == "model_declined"
     unsupported = scripted_pipeline(default_pipeline, "Penguins organised the summit in 1999 [1].").answer(question)

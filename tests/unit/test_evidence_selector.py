@@ -414,4 +414,3 @@ def test_bibliography_entries_are_never_evidence() -> None:
     selector, _ = make_selector()
     evidence = selector.select(QUESTION, [make_hit(chunk)])
     assert [item.text for item in evidence] == [SHANGHAI]
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.text.terms import content_terms, one_term_each, spelled_out
+from core.text.terms import content_terms, country_forms, one_term_each, spelled_out
 from index.bm25 import BM25Index
 
 
@@ -16,6 +16,14 @@ def test_an_abbreviation_and_its_long_form_give_the_same_terms() -> None:
     assert content_terms("the Belt and Road Initiative") == content_terms("the BRI")
     # "zone" alone, or other zones, stay themselves.
     assert content_terms("bonded zones") == ["bond", "zone"]
+
+
+def test_a_demonym_leads_back_to_its_country() -> None:
+    assert "egypt" in country_forms("Egyptian") and "egypt" in country_forms("Egyptians")
+    assert "pakistan" in country_forms("Pakistani")
+    assert "lanka" in country_forms("Lankan") and "vietnam" in country_forms("Vietnamese")
+    assert "indonesia" in country_forms("Indonesian's") and "italy" in country_forms("Italian")
+    assert country_forms("Jebel") == [] and country_forms("Ali") == []  # no demonym ending, no guess
 
 
 def test_bm25_finds_a_passage_written_with_the_abbreviation_for_the_long_form() -> None:
