@@ -33,6 +33,7 @@ from itertools import combinations
 
 from core.text.sentences import sentence_spans
 from core.text.terms import NUMBER, YEAR, content_terms
+from rag.decompose import ALTERNATIVES as _ALTERNATIVES
 from rag.evidence import Evidence, row_label
 
 _VALUE = re.compile(r"^[-−–+]?\d+(?:,\d{3})*(?:\.\d+)?%?$")
@@ -46,6 +47,9 @@ _COMPARE = re.compile(r"\b(which|difference|differ\w*|further|compar\w*|more tha
 # One year, two figures set against each other: worked out, not looked up.
 _SETS_AGAINST = re.compile(
     r"\b(difference|differ\w*|further|than|gap|apart|versus|vs|compar\w*|surplus|deficit)\b", re.IGNORECASE
+)
+_ASKS_LOWER = re.compile(
+    r"\b(fell|fall\w*|further|drop\w*|declin\w*|decreas\w*|lower|less|smaller|shr[aiu]nk\w*|contract\w*)\b", re.I
 )
 _RATE_WORDS = re.compile(r"\b(rate|percent\w*|percentage|points?)\b|%", re.IGNORECASE)
 _MAX_LINES = 3
@@ -178,17 +182,37 @@ def _change_line(name: str, before: str, after: str, first: str, second: str, ci
     return f"From {cited}: {name} {verb}{amount}, from {before} ({first}) to {after} ({second})."
 
 
-def _gap_line(name: str, year: str, a: tuple[str, str], b: tuple[str, str], cited: str) -> str | None:
+def _gap_line(
+    name: str, year: str, a: tuple[str, str], b: tuple[str, str], cited: str, question: str = ""
+) -> str | None:
+    """The two cells and their difference, saying which is higher in the question's own words if it can."""
     (caption_a, cell_a), (caption_b, cell_b) = a, b
     va, vb = _value(cell_a), _value(cell_b)
     if va is None or vb is None:
         return None
     decimals = max(_decimals(cell_a), _decimals(cell_b))
-    gap = _format(va - vb, decimals, "," in cell_a or "," in cell_b)
-    return (
-        f"From {cited}: in {year}, {name} was {cell_a} in {caption_a} and {cell_b} in {caption_b}, "
-        f"a difference of {gap}."
-    )
+    gap = _format(abs(va - vb), decimals, "," in cell_a or "," in cell_b)
+    line = f"From {cited}: in {year}, {name} was {cell_a} in {caption_a} and {cell_b} in {caption_b}"
+    line += f", a difference of {gap}"
+    if va == vb:
+        return line + "."
+    # "Which fell further?" is answered by the lower figure, "which grew faster?" by the higher.
+    side = "lower" if _ASKS_LOWER.search(question) else "higher"
+    meant = caption_a if (va > vb) == (side == "higher") else caption_b
+    return f"{line}, {side} for {_alternative_meant(question, meant, caption_a, caption_b) or _short(meant)}."
+
+
+def _alternative_meant(question: str, caption: str, *captions: str) -> str | None:
+    """The alternative of "which grew faster, goods or services?" that ``caption`` is the table of, if one is."""
+    match = _ALTERNATIVES.search(question)
+    if match is None:
+        return None
+    alternatives = [match["a"].strip(), match["b"].strip()]
+    shared = set(content_terms(alternatives[0])) & set(content_terms(alternatives[1]))
+    shared |= set.intersection(*(set(content_terms(other)) for other in captions))  # "world", "trade", "situation"
+    own = set(content_terms(caption)) - shared
+    meant = [alternative for alternative in alternatives if own & set(content_terms(alternative))]
+    return meant[0] if len(meant) == 1 else None
 
 
 def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
@@ -244,7 +268,8 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
                 name = a.header[column]
                 if name in b.header and column < len(cells_a) and (k := b.header.index(name)) < len(cells_b):
                     cited = f"[{na}] and [{nb}]"
-                    add(_gap_line(name, year, (a.caption, cells_a[column]), (b.caption, cells_b[k]), cited), "", name)
+                    line = _gap_line(name, year, (a.caption, cells_a[column]), (b.caption, cells_b[k]), cited, question)
+                    add(line, "", name)
     if not scored and len(years) == 2:
         return prose_lines(question, evidence, years)
     return [line for *_, line in sorted(scored)[:_MAX_LINES]]

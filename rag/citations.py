@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 
@@ -38,6 +39,12 @@ _DANGLING = re.compile(
 )
 # A sentence of fewer content words than this carries no checkable claim (e.g. "Yes.").
 _MIN_CLAIM_TOKENS = 1
+# A claim is re-cited to a pair drawn from this many of the items closest to it.
+_PAIR_POOL = 4
+# How many content terms around a number may name what it counts ("3,720 China-Europe freight trains").
+_UNIT_BEFORE = 3
+_UNIT_AFTER = 4
+_RATE_AFTER = re.compile(r"\s*(?:%|％|per\s?cent|percent)", re.IGNORECASE)
 
 SupportJudge = Callable[[str, str], bool]
 
@@ -112,6 +119,39 @@ def numbers_supported(claim: str, evidence_text: str, given: set[str] | None = N
     """
     available = numbers_in(evidence_text) | spelled_numbers(evidence_text) | (given or set())
     return all(_normal_number(n) in available for n in NUMBER.findall(claim))
+
+
+def _terms_around(text: str, number: str) -> tuple[list[list[str]], list[list[str]]]:
+    """For each place ``number`` is written in ``text``: the content terms just before and just after it."""
+    before, after = [], []
+    if "|" in text:
+        # A table names what its cells count in its caption and header ("(Million US dollars)").
+        return [content_terms(text)], []
+    for match in NUMBER.finditer(text):
+        if _normal_number(match[0]) == number:
+            before.append(content_terms(text[max(0, match.start() - 40) : match.start()])[-_UNIT_BEFORE:])
+            after.append(content_terms(text[match.end() : match.end() + 60])[:_UNIT_AFTER])
+    return before, after
+
+
+def counted_alike(claim: str, texts: Sequence[str], given: set[str]) -> bool:
+    """Each count the claim states ("6 people") is, in one of ``texts``, a count of the same thing.
+
+    A claim re-cited to two items is held to more than its numbers' being there: "The Shanghai
+    zone has 6 people working in it" is not supported by "22 pilot zones, including 6 in the
+    western region". The word after each number in the claim (its unit) must be near that
+    number in a text. Years are left to :mod:`rag.facts`; a number with no word after it passes.
+    """
+    for match in NUMBER.finditer(claim):
+        number = _normal_number(match[0])
+        if number in given or YEAR.fullmatch(match[0]) or _RATE_AFTER.match(claim, match.end()):
+            continue  # a rate's "of the world economy" is worded too freely to be matched
+        unit = [term for term in content_terms(claim[match.end() : match.end() + 30]) if not term[0].isdigit()][:1]
+        if not unit:
+            continue
+        if not any(unit[0] in near for text in texts for sides in _terms_around(text, number) for near in sides):
+            return False
+    return True
 
 
 class CitationChecker:
@@ -210,8 +250,16 @@ class CitationChecker:
                     n: self.support(claim, vector, item, given, given, asked_years) for n, item in by_number.items()
                 }
                 best = max(all_scores, key=lambda n: all_scores[n], default=None)
-                if best is not None and all_scores[best] >= threshold and self._judged(claim, by_number[best]):
+                if (
+                    best is not None
+                    and all_scores[best] >= threshold
+                    and counted_alike(claim, [by_number[best].readable], given)
+                    and self._judged(claim, by_number[best])
+                ):
                     supported, scored = [best], {**scored, best: all_scores[best]}
+                else:
+                    # "The port it names was created on June 1, 2020 [1]": one fact from each of two items.
+                    supported, scored = self._recited_to_a_pair(claim, vector, by_number, given, asked_years, scored)
             if not supported:
                 result.sentences.append(CheckedSentence(claim, valid, max(scored.values(), default=0.0), False, reason))
                 continue
@@ -258,6 +306,33 @@ class CitationChecker:
         if not any(scored[n] >= threshold for n in supported):
             return [], scored
         return supported, scored
+
+    def _recited_to_a_pair(
+        self,
+        claim: str,
+        vector: np.ndarray,
+        by_number: dict[int, Evidence],
+        given: set[str],
+        asked_years: set[str],
+        scored: dict[int, float],
+    ) -> tuple[list[int], dict[int, float]]:
+        """The first pair of the items closest to ``claim`` that supports it jointly, else ``([], scored)``.
+
+        A multi-hop claim joins a fact from each of two sentences and a small model cites one of
+        them, or neither: no single item holds all its numbers. The pair is checked like a claim
+        citing both (:meth:`_jointly_supported`): every number in one of the two, for its year, and
+        one of them supporting the claim's words on its own.
+        """
+        closest = sorted(by_number, key=lambda n: self.content_support(claim, vector, by_number[n]), reverse=True)[
+            :_PAIR_POOL
+        ]
+        for first, second in combinations(closest, 2):
+            pair = [by_number[first], by_number[second]]
+            derived = derived_numbers(" ".join(item.readable for item in pair))
+            supported, pair_scores = self._jointly_supported(claim, vector, pair, given, derived, asked_years)
+            if len(supported) == 2 and counted_alike(claim, [item.readable for item in pair], given):
+                return supported, {**scored, **pair_scores}
+        return [], scored
 
     def _judged(self, claim: str, item: Evidence) -> bool:
         return True if self.judge is None else self.judge(claim, item.readable)

@@ -5,12 +5,14 @@ needs two sentences that may sit pages apart: one search for the whole question 
 that shares most of its words and misses the other. The question's parts are searched as well
 (a few milliseconds each, no model call) and each part's best sentence joins the evidence.
 
-Four shapes are recognised, all cheap to tell apart by their wording:
+Five shapes are recognised, all cheap to tell apart by their wording:
 
 * two alternatives compared: "which fell further, world trade in goods or world trade in services?";
 * two events timed: "how many days after X did Y", "how many years passed between X and Y";
 * two figures set apart: "how far apart are X and Y", "the difference between X and Y";
-* one quantity in two years: "how much more ... in 2022 than in 2021" (a part per year).
+* one quantity in two years: "how much more ... in 2022 than in 2021" (a part per year);
+* a premise, then the question: "The article calls for cooperation with a free trade port. When
+  was that port created?" (a part per sentence).
 
 A fifth shape needs the first hop's answer before the second can be searched for: a question
 that names something by what another passage says of it ("the free trade port that the
@@ -37,7 +39,7 @@ from collections.abc import Sequence
 from core.text.terms import YEAR, content_terms
 from rag.evidence import Evidence
 
-_ALTERNATIVES = re.compile(r",\s*(?P<a>[^,?]{4,}?)\s+or\s+(?P<b>[^,?]{4,}?)\s*(?=[,?]|$)", re.IGNORECASE)
+ALTERNATIVES = re.compile(r",\s*(?P<a>[^,?]{4,}?)\s+or\s+(?P<b>[^,?]{4,}?)\s*(?=[,?]|$)", re.IGNORECASE)
 _TIMED = re.compile(
     r"\bhow many (?:days|weeks|months|years)\s+(?:passed\s+|elapsed\s+|went by\s+)?(?:after|before)\s+"
     r"(?P<a>.+)\s+(?:did|was|were|had|has|is|does)\s+(?P<b>.+?)\s*\?*$",
@@ -59,8 +61,16 @@ _BRIDGE = re.compile(
     r"(?:that|whose|where|which|who|in which)\s+(?!is\b|are\b)",
     re.IGNORECASE,
 )
+# Between the sentences of a question that sets out its premise first.
+_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)'’”][.;])\s+(?=[A-Z])")
+# "Dr.", "Prof.", "Inc.": a short capitalised word before the full stop is a title, not a sentence end.
+_ABBREVIATION_END = re.compile(r"\b(?:[A-Z][a-z]{0,3}|etc|approx)\.$")
 # A run of capitalised words (with the "of"/"and"/hyphens inside names): "Hainan Free Trade Port".
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
+# "FTZs", "SEZ": a bare abbreviation names a kind of thing, not the one the question means.
+_ABBREVIATION = re.compile(r"[A-Z]{2,5}s?")
+# ", according to the 2024 paper": where the answer is read, not what it is about.
+_ATTRIBUTION = re.compile(r",?\s*\b(?:according to|as stated in|per)\s+(?:the\s+)?[^,?]*?(?=[,?]|$)", re.I)
 _BRIDGE_SOURCES = 2
 _BRIDGE_NAMES = 3
 # A part shorter than this names nothing to search for ("it", "the one").
@@ -72,7 +82,7 @@ def question_parts(question: str) -> list[str]:
     """The parts of ``question`` worth a search of their own (``[]`` for a question about one thing)."""
     years = list(dict.fromkeys(YEAR.findall(question)))
     parts: list[str] = []
-    if match := _ALTERNATIVES.search(question):
+    if match := ALTERNATIVES.search(question):
         # With years, an alternative and the years find its row ("world trade in services 2009");
         # the rest of the question ("which fell further in percentage terms") finds other rows.
         rest = " ".join(years) or (question[: match.start()] + question[match.end() :]).strip(" ,?")
@@ -84,6 +94,10 @@ def question_parts(question: str) -> list[str]:
         parts = [f"{match['a']} {context}".strip(), f"{match['b']} {context}".strip()]
     elif len(years) == 2 and _TWO_YEARS_CHANGE.search(question):
         parts = [_without(question, other) for other in reversed(years)]
+    elif len(said := _sentences(question)) > 1:
+        # "The article calls for cooperation with a free trade port. When was it created?": the first
+        # sentence names the first hop, which a search for the whole question dilutes.
+        parts = said[:_MAX_PARTS]
     parts = [" ".join(part.split()) for part in parts]
     return [part for part in parts if len(content_terms(part)) >= _MIN_PART_TERMS][:_MAX_PARTS]
 
@@ -92,6 +106,7 @@ def bridging_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
     """Names in the best-scored evidence that the question does not use: the first hop's answer."""
     asked = set(content_terms(question))
     names: list[str] = []
+    new_names: list[str] = []  # sharing no word with the question: "Beijing" for "the city that hosted APEC"
     for item in sorted(evidence, key=lambda item: item.score, reverse=True)[:_BRIDGE_SOURCES]:
         for match in _NAME.finditer(item.text):
             name = match[0]
@@ -100,7 +115,11 @@ def bridging_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
             terms = set(content_terms(name))
             if terms and not terms <= asked and name not in names:
                 names.append(name)
-    return names[:_BRIDGE_NAMES]
+                if not terms & asked and not _ABBREVIATION.fullmatch(name):
+                    new_names.append(name)
+    # A name that repeats the question's words ("APEC Leaders' Meeting") only leads back to the first hop.
+    # A name that shares none is the first hop's answer; the first one found is the likeliest.
+    return new_names[:1] or names[:_BRIDGE_NAMES]
 
 
 def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
@@ -108,7 +127,20 @@ def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
     if not _BRIDGE.search(question):
         return None
     names = bridging_names(question, evidence)
-    return f"{' '.join(names)}: {question}" if names else None
+    # "The city that hosted APEC has a zone. What centre has it built?": the name found and what is asked of it.
+    asked = _ATTRIBUTION.sub("", _sentences(question)[-1])
+    return f"{' '.join(names)}: {asked}" if names else None
+
+
+def _sentences(question: str) -> list[str]:
+    """The sentences of ``question`` ("The article names a port. When was it created?" has two)."""
+    sentences: list[str] = []
+    for piece in _SENTENCE_BREAK.split(question.strip()):
+        if sentences and _ABBREVIATION_END.search(sentences[-1]):
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
+    return sentences
 
 
 def _without(question: str, year: str) -> str:

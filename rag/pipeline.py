@@ -170,8 +170,16 @@ class RagPipeline:
                 bridged, self._search(bridged, _PART_TOP_K, sources), max_items=_PART_ITEMS + len(evidence)
             )
             found.sort(key=lambda item: item.score, reverse=True)
-            evidence = merge_evidence(evidence, [found], per_part=_PART_ITEMS)
-            evidence = evidence[: self.evidence.max_sentences + _PART_EXTRA_ITEMS]
+            # A sentence both searches found keeps the better of its two scores.
+            second_hop = {(item.source, " ".join(item.readable.split())): item.score for item in found}
+            for item in evidence:
+                item.score = max(item.score, second_hop.get((item.source, " ".join(item.readable.split())), 0.0))
+            added = merge_evidence(evidence, [found], per_part=_PART_ITEMS)[len(evidence) :]
+            # The second hop's sentences take the places of the weakest others, not the end of the list.
+            room = self.evidence.max_sentences + _PART_EXTRA_ITEMS - len(added)
+            weakest_first = sorted(evidence, key=lambda item: item.score)
+            dropped = {id(item) for item in weakest_first[: max(0, len(evidence) - room)]}
+            evidence = merge_evidence([item for item in evidence if id(item) not in dropped], [added])
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)

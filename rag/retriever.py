@@ -77,7 +77,7 @@ def weighted_score_fusion(bm25: dict[str, float], dense: dict[str, float], dense
     bm25_norm, dense_norm = normalise(bm25), normalise(dense)
     return {
         key: dense_weight * dense_norm.get(key, 0.0) + (1.0 - dense_weight) * bm25_norm.get(key, 0.0)
-        for key in set(bm25_norm) | set(dense_norm)
+        for key in dict.fromkeys([*bm25_norm, *dense_norm])  # in a fixed order: ties rank the same every run
     }
 
 
@@ -213,7 +213,8 @@ class HybridSearcher:
         else:
             fused = weighted_score_fusion(bm25_scores, dense_scores, self.settings.dense_weight)
 
-        ranked_ids = sorted(fused, key=lambda cid: fused[cid], reverse=True)
+        # Equal scores (a chunk at 1.0 in one list and 0 in the other) go by chunk id, not by hash order.
+        ranked_ids = sorted(fused, key=lambda cid: (-fused[cid], cid))
         # Take a few extra so that merging neighbours still leaves top_k results.
         wanted = ranked_ids[: top_k * 2 if merge_neighbours else top_k]
         missing = [cid for cid in wanted if cid not in dense_hits]

@@ -4,7 +4,8 @@ English words are lowercased, stopword-filtered and Snowball-stemmed. Chinese ha
 between words, so a run of Han characters becomes its overlapping character bigrams (a lone
 character stays a unigram): "保税区" → 保税, 税区. Bigrams need no dictionary, match any word
 boundary a segmenter would pick, and are what CJK-aware BM25 setups commonly use. A zone
-abbreviation and its long form ("FTZs", "pilot free trade zones") are one term.
+abbreviation and its long form ("FTZs", "pilot free trade zones") are one term, and so are a
+British and an American spelling ("centre", "center").
 
 Usage::
 
@@ -89,7 +90,7 @@ def _function_words() -> frozenset[str]:
 
 
 #: Bumped when :func:`tokenize` changes, so a saved BM25 index built with the old terms is rebuilt.
-TERMS_VERSION = "2"
+TERMS_VERSION = "3"
 
 # The literature's abbreviations and the long forms they stand for. One document writes "FTZs"
 # throughout, another "pilot free trade zones", and a translated question says "free trade zone":
@@ -135,11 +136,59 @@ def spelled_out(text: str) -> str:
     return text
 
 
+# British spellings a delegate types and the American ones a document uses (or the other way):
+# "centre" and "center" stem apart. Each British stem is read as its American one.
+_SPELLING_PAIRS = (
+    ("centre", "center"),
+    ("centres", "centers"),
+    ("programme", "program"),
+    ("programmes", "programs"),
+    ("organisation", "organization"),
+    ("organisations", "organizations"),
+    ("organise", "organize"),
+    ("organised", "organized"),
+    ("labour", "labor"),
+    ("harbour", "harbor"),
+    ("harbours", "harbors"),
+    ("neighbour", "neighbor"),
+    ("neighbouring", "neighboring"),
+    ("favour", "favor"),
+    ("licence", "license"),
+    ("defence", "defense"),
+    ("kilometre", "kilometer"),
+    ("kilometres", "kilometers"),
+    ("metre", "meter"),
+    ("liberalisation", "liberalization"),
+    ("modernisation", "modernization"),
+    ("internationalisation", "internationalization"),
+    ("globalisation", "globalization"),
+    ("industrialisation", "industrialization"),
+    ("utilise", "utilize"),
+    ("utilisation", "utilization"),
+    ("realise", "realize"),
+    ("recognise", "recognize"),
+    ("prioritise", "prioritize"),
+    ("specialised", "specialized"),
+    ("catalogue", "catalog"),
+)
+
+
+@lru_cache(maxsize=1)
+def _american_stems() -> dict[str, str]:
+    stem = _stemmer().stemWord
+    return {stem(british): stem(american) for british, american in _SPELLING_PAIRS if stem(british) != stem(american)}
+
+
+def _stems(words: list[str]) -> list[str]:
+    american = _american_stems()
+    return [american.get(stem, stem) for stem in _stemmer().stemWords(words)]
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens, English stopwords removed, Snowball-stemmed (what BM25 indexes)."""
     stop = _stopwords()
     words = [word for word in _TOKEN.findall(one_term_each(text).lower()) if word not in stop]
-    return list(_stemmer().stemWords(words)) + han_terms(text)
+    return _stems(words) + han_terms(text)
 
 
 def content_terms(text: str) -> list[str]:
@@ -149,7 +198,7 @@ def content_terms(text: str) -> list[str]:
     """
     stop = _function_words()
     words = [word for word in _TOKEN.findall(one_term_each(text).lower()) if word not in stop]
-    return list(_stemmer().stemWords(words)) + han_terms(text)
+    return _stems(words) + han_terms(text)
 
 
 # Demonym endings and what the country's name may end in instead: "Egypt-ian", "Pakistan-i",

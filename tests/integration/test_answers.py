@@ -308,6 +308,21 @@ def test_a_bridge_question_reads_the_sentence_about_what_its_first_hop_names(def
     assert any(s.source == PDF and "June 1, 2020" in s.quote for s in sources)
 
 
+def test_a_question_stating_its_premise_first_reads_the_sentence_its_first_hop_leads_to(
+    default_pipeline: RagPipeline,
+) -> None:
+    """The premise finds APEC in Beijing (p5); the sentence on the Beijing zone's centre (p7) is the answer."""
+    question = (
+        "The city that hosted the 2014 APEC leaders' meeting also has a pilot free trade zone. "
+        "What kind of national centre has that zone built, according to the 2024 paper?"
+    )
+    sources = next(event for event in default_pipeline.stream(question) if event.kind == "sources").sources
+    assert any(s.source == PDF and "APEC" in s.quote for s in sources)
+    assert any(s.source == PDF and "technology innovation" in s.quote and "Beijing" in s.quote for s in sources), [
+        s.quote[:80] for s in sources
+    ]
+
+
 def test_a_refusal_before_generating_announces_no_sources(default_pipeline: RagPipeline) -> None:
     kinds = [event.kind for event in default_pipeline.stream("What is the boiling point of mercury?")]
     assert "sources" not in kinds and kinds[-1] == "answer"

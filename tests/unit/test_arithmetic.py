@@ -61,6 +61,10 @@ def test_one_year_in_two_tables_gives_the_gap_when_the_question_compares() -> No
     question = "In 2009, which fell further in percentage terms, goods or services, and by how many points?"
     lines = worked_lines(question, [ROW_2009, SERVICES_2009])
     assert lines and "a difference of 13.34" in lines[0] and "-22.61" in lines[0] and "-9.27" in lines[0]
+    # The answer names the one that fell further in the question's words, and a rise the one that grew faster.
+    assert lines[0].endswith(", lower for goods.")
+    grew = "In 2009, which had the higher growth rate, goods or services?"
+    assert worked_lines(grew, [ROW_2009, SERVICES_2009])[0].endswith(", higher for services.")
 
 
 def test_no_worked_lines_for_a_plain_lookup_or_without_tables() -> None:

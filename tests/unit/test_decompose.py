@@ -95,6 +95,31 @@ def test_a_question_naming_its_subject_by_another_passage_is_searched_again_by_t
     assert bridge_query(BRIDGE_QUESTION, [cooperation]) == f"Hainan Free Trade Port: {BRIDGE_QUESTION}"
 
 
+APEC = "In 2014, the APEC Leaders' Informal Meeting in Beijing led to the APEC Beijing Roadmap for an Asia-Pacific FTA."
+APEC_QUESTION = (
+    "The city that hosted the 2014 APEC leaders' meeting also has a pilot free trade zone. "
+    "What kind of national centre has that zone built, according to the 2024 paper?"
+)
+
+
+def test_a_question_that_states_its_premise_first_is_searched_sentence_by_sentence() -> None:
+    assert question_parts(APEC_QUESTION) == [
+        "The city that hosted the 2014 APEC leaders' meeting also has a pilot free trade zone.",
+        "What kind of national centre has that zone built, according to the 2024 paper?",
+    ]
+    # A title's full stop ends no sentence.
+    assert question_parts("What did Dr. Li and Prof. Jia propose for the zones?") == []
+
+
+def test_a_name_sharing_no_word_with_the_question_leads_the_second_hop_alone() -> None:
+    """'Beijing' answers 'the city that hosted APEC'; 'APEC Beijing Roadmap' repeats the question's words."""
+    apec = item(APEC, 1)
+    apec.score = 0.5
+    assert bridging_names(APEC_QUESTION, [apec]) == ["Beijing"]
+    # The second search asks what the last sentence asks, without where it is read.
+    assert bridge_query(APEC_QUESTION, [apec]) == "Beijing: What kind of national centre has that zone built?"
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -8,7 +8,7 @@ question's own, so a number-by-number check passed it.
 from __future__ import annotations
 
 from core.config import EvidenceSettings
-from rag.citations import CitationChecker
+from rag.citations import CitationChecker, counted_alike
 from rag.facts import misdated_values, misplaced, off_year, year_ties
 from tests.unit.test_arithmetic import GOODS, ROW_2008, ROW_2009, ConstantEmbedder, item
 
@@ -189,3 +189,44 @@ def test_a_value_of_the_previous_year_is_tied_to_the_year_before() -> None:
     assert misdated_values(share, share) == []  # the sentence quoted whole says which year 17.44% is for
     dollars = "In 2021 inflows rose from 5.03 trillion US dollars in the previous year to 5.8 trillion."
     assert misdated_values("Inflows were 5.03 trillion US dollars in 2021.", dollars) == ["5.03"]
+
+
+def test_a_claim_joining_two_passages_is_re_cited_to_both() -> None:
+    """A bridge answer cited to one item: each of its figures is in another item, the pair holds both."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    evidence = [
+        item("In 2020, the Shaanxi FTZ operated 3,720 China-Europe freight trains.", 1),
+        item("In 2024, Shaanxi formed 72 innovative cases in its pilot free trade zone.", 2),
+        item("Delegates visited the Qianhai zone on the second day.", 3),
+    ]
+    question = "How many innovative cases did the province whose zone ran the most freight trains form in 2024?"
+    joined = checker.check(
+        "Shaanxi, whose FTZ operated 3,720 freight trains in 2020, formed 72 innovative cases in 2024 [2].",
+        evidence,
+        question,
+    )
+    assert "72 innovative cases" in joined.text and joined.text.endswith("[1][2].")
+    assert {cited.chunk.text[:8] for _, cited, _ in joined.citations} == {"In 2020,", "In 2024,"}
+    # A figure neither item holds is still dropped, however well the words match.
+    made_up = checker.check(
+        "Shaanxi, whose FTZ operated 3,720 freight trains in 2020, formed 27 innovative cases in 2024 [2].",
+        evidence,
+        question,
+    )
+    assert made_up.text == ""
+
+
+def test_a_pair_holding_the_number_as_a_count_of_something_else_does_not_support_a_claim() -> None:
+    """'6' is there, but as 6 zones: a claim of 6 people is not re-cited to the pair."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    evidence = [
+        item("Opinions on the Shanghai pilot free trade zone and the people working in finance.", 1),
+        item("China has 22 pilot free trade zones, including 6 in the western region.", 2),
+    ]
+    checked = checker.check(
+        "The Shanghai pilot free trade zone has 6 people working in it [1].",
+        evidence,
+        "How many people work in the Shanghai pilot free trade zone?",
+    )
+    assert checked.text == ""
+    assert counted_alike("The western region has 6 pilot zones.", [evidence[1].readable], set())

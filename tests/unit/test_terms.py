@@ -18,6 +18,14 @@ def test_an_abbreviation_and_its_long_form_give_the_same_terms() -> None:
     assert content_terms("bonded zones") == ["bond", "zone"]
 
 
+def test_british_and_american_spellings_give_the_same_terms() -> None:
+    assert content_terms("a national innovation centre programme") == content_terms(
+        "a national innovation center program"
+    )
+    assert content_terms("trade liberalisation organisations") == content_terms("trade liberalization organizations")
+    assert content_terms("the centre of the city") != content_terms("the heart of the city")
+
+
 def test_a_demonym_leads_back_to_its_country() -> None:
     assert "egypt" in country_forms("Egyptian") and "egypt" in country_forms("Egyptians")
     assert "pakistan" in country_forms("Pakistani")
