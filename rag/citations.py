@@ -4,7 +4,9 @@ For each answer sentence: markers that name no evidence item are removed; the se
 scored against each cited item (lexical containment of its content words, embedding similarity,
 and hard rules: every number it states appears in the cited text, and for the year the sentence
 claims it for, :mod:`rag.facts`); unsupported citations are dropped; a sentence left with no
-supporting citation is re-cited to the best supporting item if one supports it, else dropped.
+supporting citation is re-cited to the best supporting item if one supports it, or to the pair of
+items that holds it (a multi-hop claim), each count it states counting the same thing there
+(:func:`counted_alike`), else dropped.
 Citations are renumbered 1..m in order of first use.
 
 Usage::
@@ -137,10 +139,10 @@ def _terms_around(text: str, number: str) -> tuple[list[list[str]], list[list[st
 def counted_alike(claim: str, texts: Sequence[str], given: set[str]) -> bool:
     """Each count the claim states ("6 people") is, in one of ``texts``, a count of the same thing.
 
-    A claim re-cited to two items is held to more than its numbers' being there: "The Shanghai
-    zone has 6 people working in it" is not supported by "22 pilot zones, including 6 in the
-    western region". The word after each number in the claim (its unit) must be near that
-    number in a text. Years are left to :mod:`rag.facts`; a number with no word after it passes.
+    A claim re-cited to items the model did not cite is held to more than its numbers' being
+    there: "The Shanghai zone has 6 people working in it" is not supported by "22 pilot zones,
+    including 6 in the western region". The word after each number in the claim (its unit) must
+    be near that number in a text (anywhere in a table, whose caption and header name its units). Years are left to :mod:`rag.facts`; a number with no word after it passes.
     """
     for match in NUMBER.finditer(claim):
         number = _normal_number(match[0])

@@ -14,7 +14,7 @@ Five shapes are recognised, all cheap to tell apart by their wording:
 * a premise, then the question: "The article calls for cooperation with a free trade port. When
   was that port created?" (a part per sentence).
 
-A fifth shape needs the first hop's answer before the second can be searched for: a question
+A sixth shape needs the first hop's answer before the second can be searched for: a question
 that names something by what another passage says of it ("the free trade port that the
 western-region article wants closer cooperation with", "the province whose pilot zone ran 3,720
 trains"). Its best sentences name the thing ("... and Hainan Free Trade Port"); :func:`bridge_query`
@@ -149,17 +149,21 @@ def _without(question: str, year: str) -> str:
     return re.sub(pattern, "", question, count=1).strip(" ,?") + "?"
 
 
+def same_sentence_key(item: Evidence) -> tuple[str, str]:
+    """By text: the same sentence reached through a merged neighbour chunk has other offsets."""
+    return item.source, " ".join(item.readable.split())
+
+
 def merge_evidence(
     main: Sequence[Evidence], extras: Sequence[Sequence[Evidence]], per_part: int | None = None
 ) -> list[Evidence]:
     """``main``'s items, then each part's items that ``main`` lacks (at most ``per_part`` each), numbered 1..k again."""
     merged = list(main)
-    # By text: the same sentence reached through a merged neighbour chunk has other offsets.
-    seen = {(item.source, " ".join(item.readable.split())) for item in merged}
+    seen = {same_sentence_key(item) for item in merged}
     for part in extras:
         added = 0
         for item in part:
-            key = (item.source, " ".join(item.readable.split()))
+            key = same_sentence_key(item)
             if key not in seen and (per_part is None or added < per_part):
                 seen.add(key)
                 merged.append(item)

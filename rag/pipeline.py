@@ -31,7 +31,7 @@ from rag.answer_type import asks_for_quantity, states_quantity
 from rag.arithmetic import looked_up_line, worked_answer, worked_lines, worked_result
 from rag.citations import MARKER, CheckedAnswer, CitationChecker, numbers_in, parse_markers
 from rag.condense import condense_question
-from rag.decompose import bridge_query, merge_evidence, question_parts
+from rag.decompose import bridge_query, merge_evidence, question_parts, same_sentence_key
 from rag.evidence import Evidence, EvidenceSelector
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
@@ -171,9 +171,9 @@ class RagPipeline:
             )
             found.sort(key=lambda item: item.score, reverse=True)
             # A sentence both searches found keeps the better of its two scores.
-            second_hop = {(item.source, " ".join(item.readable.split())): item.score for item in found}
+            second_hop = {same_sentence_key(item): item.score for item in found}
             for item in evidence:
-                item.score = max(item.score, second_hop.get((item.source, " ".join(item.readable.split())), 0.0))
+                item.score = max(item.score, second_hop.get(same_sentence_key(item), 0.0))
             added = merge_evidence(evidence, [found], per_part=_PART_ITEMS)[len(evidence) :]
             # The second hop's sentences take the places of the weakest others, not the end of the list.
             room = self.evidence.max_sentences + _PART_EXTRA_ITEMS - len(added)
