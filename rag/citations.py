@@ -142,7 +142,8 @@ def counted_alike(claim: str, texts: Sequence[str], given: set[str]) -> bool:
     A claim re-cited to items the model did not cite is held to more than its numbers' being
     there: "The Shanghai zone has 6 people working in it" is not supported by "22 pilot zones,
     including 6 in the western region". The word after each number in the claim (its unit) must
-    be near that number in a text (anywhere in a table, whose caption and header name its units). Years are left to :mod:`rag.facts`; a number with no word after it passes.
+    be near that number in a text (anywhere in a table, whose caption and header name its units).
+    Years are left to :mod:`rag.facts`; a number with no word after it passes.
     """
     for match in NUMBER.finditer(claim):
         number = _normal_number(match[0])
