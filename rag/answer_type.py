@@ -3,12 +3,15 @@
 "How many hectares does the Djibouti zone cover?" is not answered by a supported sentence about
 the zone that states no number: the passages do not hold the figure, and saying so is the honest
 answer. Only questions that plainly ask for a quantity are judged, and any figure, number word or
-Chinese numeral in the answer counts as one.
+Chinese numeral in the answer counts as one. Likewise "On what date ...?" is not answered by a
+sentence that names no date.
 
 Usage::
 
     asks_for_quantity("How many hectares does the zone cover?")   # True
     states_quantity("It covers about forty hectares [1].")        # True
+    asks_for_date("On what exact date did the first zone open?")  # True
+    states_date("It opened on September 29, 2013 [1].")          # True
 """
 
 from __future__ import annotations
@@ -38,3 +41,24 @@ def asks_for_quantity(question: str) -> bool:
 def states_quantity(answer: str) -> bool:
     """The answer states some quantity: a figure, a number word or a Chinese numeral."""
     return bool(_QUANTITY.search(re.sub(r"\[\d+\]", "", answer)))
+
+
+_ASKS_DATE = re.compile(
+    r"^\s*(?:and\s+|so\s+)?(?:when\b|(?:on|in|from|since|by)\s+(?:what|which)\s+(?:\w+\s+)?(?:date|day|year|month)\b"
+    r"|(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+)?(?:date|year)\b)",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|\b(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?|[年月日]",
+)
+
+
+def asks_for_date(question: str) -> bool:
+    """The question asks when: a date, a day, a month or a year ("When ...?", "In what year ...?")."""
+    return bool(_ASKS_DATE.search(question))
+
+
+def states_date(text: str) -> bool:
+    """The text names a year or a month (the shape any answer to "when" takes in these documents)."""
+    return bool(_DATE.search(re.sub(r"\[\d+\]", "", text)))

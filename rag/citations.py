@@ -32,13 +32,15 @@ from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
-from rag.facts import misdated_values, misplaced, off_year
+from rag.facts import misdated_values, misplaced, off_year, unsupported_names
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
-# A sentence ending on a preposition, article or verb stops where its answer should be.
-_DANGLING = re.compile(
-    r"\b(?:in|at|on|by|of|the|a|an|to|for|from|with|as|is|are|was|were|be|and|or)\s*[.!?:]*\s*$", re.IGNORECASE
-)
+# A sentence ending on an article, a copula or a conjunction stops where its answer should be.
+_DANGLING = re.compile(r"\b(?:the|a|an|is|are|was|were|be|and|or)\s*[.!?:]*\s*$", re.IGNORECASE)
+# So does one ending on a preposition ("... will be held in [1]."), unless it states a fact of its own:
+# "34% of trade was with the countries it has deals with." is an answer.
+_PREPOSITION_END = re.compile(r"\b(?:in|at|on|by|of|to|for|from|with|as)\s*[.!?:]*\s*$", re.IGNORECASE)
+_NAME = re.compile(r"(?<=\s)[A-Z][\w'’\-]*")
 # A sentence of fewer content words than this carries no checkable claim (e.g. "Yes.").
 _MIN_CLAIM_TOKENS = 1
 # A claim is re-cited to a pair drawn from this many of the items closest to it.
@@ -101,6 +103,19 @@ def split_claims(answer: str) -> list[tuple[str, list[int]]]:
         elif markers and claims:
             claims[-1][1].extend(markers)
     return claims
+
+
+def leaves_answer_out(claim: str, question: str) -> bool:
+    """The sentence stops where its answer should be: on an article or a copula ("... was."), or on a
+    preposition ("... will be held in [1].") with no number or name that the question does not state."""
+    if _DANGLING.search(claim):
+        return True
+    if not _PREPOSITION_END.search(claim):
+        return False
+    new_numbers = numbers_in(claim) - numbers_in(question)
+    asked = {word.lower() for word in re.findall(r"[\w'’\-]+", question)}
+    new_names = {name for name in _NAME.findall(claim) if name.lower() not in asked}
+    return not (new_numbers or new_names)
 
 
 def _normal_number(value: str) -> str:
@@ -231,7 +246,7 @@ class CitationChecker:
                 # "The next congress will be hosted by the city of [1]." says nothing the question did not.
                 result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "restates the question"))
                 continue
-            if _DANGLING.search(claim):
+            if leaves_answer_out(claim, question):
                 # "The next Free Zone Congress will be held in [1]." leaves the answer to the marker.
                 result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "leaves the answer out"))
                 continue
@@ -247,10 +262,16 @@ class CitationChecker:
                 }
                 supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
             reason = "" if supported else ("uncited" if not valid else "cited passages do not support it")
+            if supported and not self._names_held(claim, [by_number[n] for n in supported], question):
+                # The question's premise ("the Expo in Chengdu helped ..."), repeated about passages that never name it.
+                supported, reason = [], "names what its citations do not"
             if not supported:
-                # Re-cite to the best evidence if it supports the claim on its own.
+                # Re-cite to the best evidence if it supports the claim on its own (and names what it names).
                 all_scores = {
-                    n: self.support(claim, vector, item, given, given, asked_years) for n, item in by_number.items()
+                    n: self.support(claim, vector, item, given, given, asked_years)
+                    if self._names_held(claim, [item], question)
+                    else 0.0
+                    for n, item in by_number.items()
                 }
                 best = max(all_scores, key=lambda n: all_scores[n], default=None)
                 if (
@@ -263,6 +284,8 @@ class CitationChecker:
                 else:
                     # "The port it names was created on June 1, 2020 [1]": one fact from each of two items.
                     supported, scored = self._recited_to_a_pair(claim, vector, by_number, given, asked_years, scored)
+                    if supported and not self._names_held(claim, [by_number[n] for n in supported], question):
+                        supported = []
             if not supported:
                 result.sentences.append(CheckedSentence(claim, valid, max(scored.values(), default=0.0), False, reason))
                 continue
@@ -337,8 +360,19 @@ class CitationChecker:
                 return supported, {**scored, **pair_scores}
         return [], scored
 
+    @staticmethod
+    def _names_held(claim: str, items: Sequence[Evidence], question: str) -> bool:
+        """Every name the claim repeats from the question is named by ``items`` (``rag.facts.unsupported_names``)."""
+        return not unsupported_names(claim, [_passage(item) for item in items], question)
+
     def _judged(self, claim: str, item: Evidence) -> bool:
         return True if self.judge is None else self.judge(claim, item.readable)
+
+
+def _passage(item: Evidence) -> str:
+    """The cited sentence with its passage, section and document title: what names its context."""
+    chunk = item.chunk
+    return "\n".join((item.readable, chunk.text, chunk.section or "", chunk.title or ""))
 
 
 def _attach(claim: str, markers: str) -> str:

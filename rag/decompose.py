@@ -122,6 +122,24 @@ def bridging_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
     return new_names[:1] or names[:_BRIDGE_NAMES]
 
 
+def unread_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """Names the question gives ("the Zhejiang zone") that no evidence sentence mentions.
+
+    Hybrid search ranks passages by all of the question's words: a paraphrase's other words can push
+    the one passage about the named place below the cut. Such a name is searched for on its own.
+    A sentence's first word is capitalised, not a name; bare abbreviations ("FTZs") name a kind.
+    """
+    read = [set(content_terms(item.readable)) for item in evidence]
+    unread: list[str] = []
+    for sentence in _sentences(question) or [question]:
+        for match in _NAME.finditer(sentence):
+            name = match[0] if match.start() > 0 else match[0].partition(" ")[2]
+            terms = set(content_terms(name))
+            if terms and not _ABBREVIATION.fullmatch(name) and not any(terms <= words for words in read):
+                unread.append(name)
+    return list(dict.fromkeys(unread))
+
+
 def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
     """The question again, led by the names its first hop found; ``None`` for a question of another shape."""
     if not _BRIDGE.search(question):

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from core.text.sentences import sentence_spans
-from core.text.terms import NUMBER, YEAR
+from core.text.terms import NUMBER, YEAR, content_terms
 
 _YEAR_RANGE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s*(?:-|–|—|to)\s*(1[89]\d\d|20\d\d)(?!\d)")
 _SOURCE_CITATION = re.compile(r"\((?:[^()]*?(?:,|et al\.?)\s*)(?:19|20)\d\d[a-z]?\)")
@@ -164,3 +164,52 @@ def misplaced(claim: str, texts: Sequence[str]) -> bool:
     claimed = set(_PROVINCES.findall(claim))
     cited = set(_PROVINCES.findall("\n".join(texts)))
     return bool(claimed - cited) and bool(cited - claimed)
+
+
+# A run of capitalised words: "Western China Expo", "Shaanxi". A sentence's first word is not a name.
+_CLAIM_NAME = re.compile(r"(?<=[\s(“\"])[A-Z][\w'’\-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’\-]*)*")
+_ATTRIBUTION = re.compile(r",?\s*\b(?:according to|as stated in|per)\s+(?:the\s+)?[^,.;]*", re.IGNORECASE)
+# "China" is named by "Chinese", "Egypt" by "Egyptian": a shared stem of this length counts.
+_STEM = 4
+
+
+def unsupported_names(claim: str, texts: Sequence[str], question: str) -> list[str]:
+    """Names the claim takes from the question that none of ``texts`` names.
+
+    "The Western China Expo in Chengdu helped the Shaanxi zone form 72 cases [1]" cites a sentence
+    about Shaanxi's cases that never names the Expo or Chengdu: the link is the question's false
+    premise, repeated, not something the documents say. A name the question does not give is the
+    answer itself, left to the support score. ``texts`` are the cited passages with their titles and
+    sections: "according to the WTO figures in Table 2" is named by the table's caption.
+    """
+    asked = set(content_terms(question))
+    text = "\n".join(texts)
+    cited = set(content_terms(text))
+    missing = []
+    # "..., according to the WTO figures in Table 2": where the answer is read, not what it claims.
+    for name in _CLAIM_NAME.findall(_ATTRIBUTION.sub("", claim)):
+        terms = content_terms(name)
+        held = all(_named(term, cited) for term in terms) or _abbreviated(name, text)
+        if terms and set(terms) <= asked and not held:
+            missing.append(name)
+    return missing
+
+
+def _initials(name: str) -> str:
+    return "".join(word[0] for word in re.findall(r"[\w'’\-]+", name) if word[0].isupper())
+
+
+def _abbreviated(name: str, text: str) -> bool:
+    """``name`` stands in ``text`` as its initials ("United States" as "U.S."), or spelled out ("RCEP")."""
+    undotted = re.sub(r"(?<=\b[A-Z])\.", "", text)
+    if " " in name.strip() and re.search(rf"\b{re.escape(_initials(name))}\b", undotted):
+        return True
+    acronym = name.strip().removesuffix("s").removesuffix("’").removesuffix("'")
+    return acronym.isupper() and any(_initials(spelled) == acronym for spelled in _CLAIM_NAME.findall(f" {text}"))
+
+
+def _named(term: str, words: set[str]) -> bool:
+    if term in words:
+        return True
+    stem = term[:_STEM]
+    return len(term) >= _STEM and any(word.startswith(stem) for word in words if len(word) >= _STEM)

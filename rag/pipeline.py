@@ -27,11 +27,11 @@ from typing import Literal
 from core.config import EvidenceSettings
 from core.schemas import Answer, ChatTurn, Citation, RefusalReason, Source
 from core.text.terms import content_terms, country_forms, has_han
-from rag.answer_type import asks_for_quantity, states_quantity
+from rag.answer_type import asks_for_date, asks_for_quantity, states_date, states_quantity
 from rag.arithmetic import looked_up_line, worked_answer, worked_lines, worked_result
 from rag.citations import MARKER, CheckedAnswer, CitationChecker, numbers_in, parse_markers
 from rag.condense import condense_question
-from rag.decompose import bridge_query, merge_evidence, question_parts, same_sentence_key
+from rag.decompose import bridge_query, merge_evidence, question_parts, same_sentence_key, unread_names
 from rag.evidence import Evidence, EvidenceSelector
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
@@ -55,6 +55,8 @@ _CLOSEST_DOCUMENTS = 3
 _PART_TOP_K = 3
 _PART_ITEMS = 2
 _PART_EXTRA_ITEMS = 3
+# Names the evidence does not mention, each searched for on its own (rag.decompose.unread_names).
+_NAMES_SEARCHED = 2
 _WORD = re.compile(r"[\w][\w'’\-]*")
 
 
@@ -163,6 +165,9 @@ class RagPipeline:
                 for part, found in zip(parts, part_hits, strict=True)
             ]
             evidence = merge_evidence(evidence, per_part)[: self.evidence.max_sentences + _PART_EXTRA_ITEMS]
+        if named := [self._named(question_used, name, sources) for name in unread_names(question_used, evidence)]:
+            # "The Zhejiang zone": the sentences that name the place join the evidence, in the weakest's places.
+            evidence = self._with_room_for(evidence, merge_evidence(evidence, named[:_NAMES_SEARCHED])[len(evidence) :])
         if bridged := bridge_query(question_used, evidence):
             # "The port that the article wants cooperation with ...": searched again by the name found.
             # Its question words bring back the first hop's sentences: only new ones are added.
@@ -175,11 +180,7 @@ class RagPipeline:
             for item in evidence:
                 item.score = max(item.score, second_hop.get(same_sentence_key(item), 0.0))
             added = merge_evidence(evidence, [found], per_part=_PART_ITEMS)[len(evidence) :]
-            # The second hop's sentences take the places of the weakest others, not the end of the list.
-            room = self.evidence.max_sentences + _PART_EXTRA_ITEMS - len(added)
-            weakest_first = sorted(evidence, key=lambda item: item.score)
-            dropped = {id(item) for item in weakest_first[: max(0, len(evidence) - room)]}
-            evidence = merge_evidence([item for item in evidence if id(item) not in dropped], [added])
+            evidence = self._with_room_for(evidence, added)
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)
@@ -221,6 +222,7 @@ class RagPipeline:
             # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
         checked = self._worked_out(question_used, evidence, checked)
+        checked = self._dated(question_used, evidence, checked, raw)
         if not checked.text and (line := looked_up_line(question_used, evidence)):
             # The model read the wrong row or column of a table: the one cell the question names is the answer.
             checked = self.checker.check(worked_answer(line), evidence, question_used)
@@ -255,6 +257,22 @@ class RagPipeline:
                 prompt_tokens=prompt_tokens,
             ),
         )
+
+    def _with_room_for(self, evidence: list[Evidence], added: list[Evidence]) -> list[Evidence]:
+        """``evidence`` with ``added`` in the places of its weakest items, not cut off at the end of the list."""
+        room = self.evidence.max_sentences + _PART_EXTRA_ITEMS - len(added)
+        weakest_first = sorted(evidence, key=lambda item: item.score)
+        dropped = {id(item) for item in weakest_first[: max(0, len(evidence) - room)]}
+        return merge_evidence([item for item in evidence if id(item) not in dropped], [added])
+
+    def _named(self, question: str, name: str, sources: Sequence[str] | None) -> list[Evidence]:
+        """The question's best sentences among the passages that mention ``name`` (at most two)."""
+        wanted = name.lower()
+        hits = self.searcher.search(
+            question, top_k=_PART_TOP_K, sources=sources, exclude=lambda chunk: wanted not in chunk.text.lower()
+        )
+        found = self.selector.select(question, hits, max_items=_PART_ITEMS + 2)
+        return [item for item in found if wanted in item.readable.lower()][:_PART_ITEMS]
 
     def _search(self, question: str, top_k: int | None, sources: Sequence[str] | None) -> list[RetrievedChunk]:
         """The top passages, leaving out those that only restate the question.
@@ -309,6 +327,25 @@ class RagPipeline:
             return checked
         worked = self.checker.check(worked_answer(lines[0][0]), evidence, question)
         return worked if worked.text else checked
+
+    def _dated(self, question: str, evidence: Sequence[Evidence], checked: CheckedAnswer, raw: str) -> CheckedAnswer:
+        """The cited sentence that names a date, quoted, when a "when" answer names none.
+
+        A 1.5B model asked "On what exact date did the first zone open?" often restates the cited
+        sentence without its opening "On September 29, 2013, ...". The sentence it cited (or, when
+        its answer was dropped, the one it pointed at) answers the question: it is quoted instead.
+        """
+        if not asks_for_date(question) or states_date(checked.text):
+            return checked
+        by_number = {item.n: item for item in evidence}
+        cited = [item for _, item, _ in checked.citations] or [
+            by_number[n] for n in parse_markers(raw) if n in by_number
+        ]
+        dated = [item for item in cited if states_date(item.readable)]
+        if not dated:
+            return checked
+        quoted = self.checker.check("".join(ExtractiveGenerator().compose(dated[:1])), evidence, question)
+        return quoted if quoted.text else checked
 
     @staticmethod
     def _only_markers(raw: str, evidence: Sequence[Evidence]) -> list[Evidence]:

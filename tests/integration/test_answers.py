@@ -323,6 +323,17 @@ def test_a_question_stating_its_premise_first_reads_the_sentence_its_first_hop_l
     ]
 
 
+def test_a_place_the_question_names_is_read_even_when_other_passages_outrank_it(
+    default_pipeline: RagPipeline,
+) -> None:
+    """"Pilot zones" and "regional" pull in the western article; the Zhejiang sentence (p7) ranks below the cut."""
+    question = "Which regional grouping of pilot zones did the Zhejiang zone help to set up?"
+    sources = next(event for event in default_pipeline.stream(question) if event.kind == "sources").sources
+    assert any(s.source == PDF and s.page == 7 and "Alliance" in s.quote for s in sources), [
+        s.quote[:80] for s in sources
+    ]
+
+
 def test_a_refusal_before_generating_announces_no_sources(default_pipeline: RagPipeline) -> None:
     kinds = [event.kind for event in default_pipeline.stream("What is the boiling point of mercury?")]
     assert "sources" not in kinds and kinds[-1] == "answer"

@@ -27,3 +27,14 @@ def test_an_answer_that_stops_where_its_answer_should_be_is_dropped() -> None:
     assert checker.check("The next Free Zone Congress will be held in [1].", [congress], question).text == ""
     kept = checker.check("The Free Zone Congress was held in Dubai [1].", [congress], question)
     assert kept.text == "The Free Zone Congress was held in Dubai [1]."
+
+
+def test_an_answer_ending_on_a_preposition_that_states_its_fact_is_kept() -> None:
+    """"... the countries it has deals with." is English: the 34% it states is the answer."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    trade = item("In 2022, trade with free trade agreement partners was 34% of China's total foreign trade.", 1)
+    question = "In 2022, what slice of China's overall trade was done with the countries it has free trade deals with?"
+    answer = "In 2022, 34% of China's overall trade was done with the countries it has free trade deals with [1]."
+    assert checker.check(answer, [trade], question).text == answer
+    # Without a fact of its own, the same ending still leaves the answer to the marker.
+    assert checker.check("China's overall trade was done with [1].", [trade], question).text == ""

@@ -12,7 +12,7 @@ import pytest
 from core.config import EvidenceSettings
 from rag.arithmetic import dates_in, days_between, derived_numbers, worked_answer, worked_lines, worked_result
 from rag.citations import CitationChecker
-from rag.decompose import bridge_query, bridging_names, merge_evidence, question_parts
+from rag.decompose import bridge_query, bridging_names, merge_evidence, question_parts, unread_names
 from tests.unit.test_arithmetic import ConstantEmbedder, item
 
 LAUNCH = "The joint training centre was launched earlier on September 25th, 2020."
@@ -184,3 +184,14 @@ def test_a_worked_line_becomes_an_answer_sentence_cited_to_its_cells() -> None:
     line = "From [1] and [2]: Total trade fell by 7,387,685, from 32,667,513 (2008) to 25,279,828 (2009)."
     assert worked_result(line) == "7387685"
     assert worked_answer(line) == "Total trade fell by 7,387,685, from 32,667,513 (2008) to 25,279,828 (2009) [1][2]."
+
+
+def test_a_name_the_evidence_never_mentions_is_searched_for() -> None:
+    """"The Zhejiang zone": evidence about the western zones lacks the passage the question is about."""
+    western = [item("China has established 22 pilot free trade zones, including 6 in the western region.", 1)]
+    question = "Which regional grouping of pilot zones did the Zhejiang zone help to set up?"
+    assert unread_names(question, western) == ["Zhejiang"]
+    zhejiang = item("The Zhejiang FTZ took part in forming the Yangtze River Delta FTZ Alliance.", 2)
+    assert unread_names(question, [*western, zhejiang]) == []
+    # The first word of a sentence and a bare abbreviation name nothing.
+    assert unread_names("Which FTZs did China set up first?", western) == []

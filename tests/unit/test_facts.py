@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.config import EvidenceSettings
 from rag.citations import CitationChecker, counted_alike
-from rag.facts import misdated_values, misplaced, off_year, year_ties
+from rag.facts import misdated_values, misplaced, off_year, unsupported_names, year_ties
 from tests.unit.test_arithmetic import GOODS, ROW_2008, ROW_2009, ConstantEmbedder, item
 
 PROSE = "In 2021, the pilot zones actually used 200 billion yuan of foreign capital. Exports grew by 12 percent."
@@ -230,3 +230,40 @@ def test_a_pair_holding_the_number_as_a_count_of_something_else_does_not_support
     )
     assert checked.text == ""
     assert counted_alike("The western region has 6 pilot zones.", [evidence[1].readable], set())
+
+
+EXPO_QUESTION = "How did the Western China Expo in Chengdu help the Shaanxi zone form 72 innovative cases in 2024?"
+SHAANXI_CASES = "For example, in 2024, Shaanxi will explore and form 72 innovative cases, with 3 replicated nationwide."
+
+
+def test_names_taken_from_the_question_must_be_named_by_the_cited_text() -> None:
+    claim = "The Western China Expo in Chengdu helped the Shaanxi zone form 72 innovative cases in 2024 [1]."
+    assert unsupported_names(claim, [SHAANXI_CASES], EXPO_QUESTION) == ["Western China Expo", "Chengdu"]
+    # Where the answer is read is no claim: "according to the WTO figures in Table 2".
+    table = "Table 2: World goods trade | Import\n2004 | 9,473,361"
+    asked = "How much did the world import in 2004, according to the WTO figures in Table 2?"
+    read = "The world imported 9,473,361 in 2004, according to the WTO figures in Table 2 [1]."
+    assert unsupported_names(read, [table], asked) == []
+    # "China" is named by "Chinese"; a name the question does not give is the answer, judged elsewhere.
+    share = "the Chinese mainland's economy increased its share of the global economy to 18.13%."
+    asked = "What share did mainland China have?"
+    assert unsupported_names("Mainland China accounted for 18.13% [1].", [share], asked) == []
+    assert unsupported_names("Hainan introduced it [1].", [SHAANXI_CASES], "Which province introduced it?") == []
+    # A name stands in a text by its initials, and an abbreviation by the words it stands for.
+    exports = "China's exports to the U.S. were 581.783 billion dollars."
+    asked = "How much did China export to the United States?"
+    claim = "China exported 581.783 billion dollars to the United States [1]."
+    assert unsupported_names(claim, [exports], asked) == []
+    spelled = "In 2022, the Regional Comprehensive Economic Partnership came into effect."
+    rcep, when = "The RCEP took effect in 2022 [1].", "When did the RCEP take effect?"
+    assert unsupported_names(rcep, [spelled], when) == []
+    assert unsupported_names(rcep, [exports], when) == ["RCEP"]
+
+
+def test_the_citation_check_drops_an_answer_repeating_a_false_link_from_the_question() -> None:
+    """A false premise ("the Expo helped Shaanxi form its cases"), repeated about a sentence never naming the Expo."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    answer = "The Western China Expo in Chengdu helped the Shaanxi zone form 72 cases, 3 replicated nationwide [1]."
+    assert checker.check(answer, [item(SHAANXI_CASES, 1)], EXPO_QUESTION).text == ""
+    right = "In 2024, the Shaanxi zone formed 72 innovative cases, 3 replicated nationwide [1]."
+    assert checker.check(right, [item(SHAANXI_CASES, 1)], EXPO_QUESTION).text == right
