@@ -224,8 +224,16 @@ class CitationChecker:
         lexical = lexical_overlap(content_terms(claim), content_terms(item.readable))
         return 0.5 * dense + 0.5 * lexical
 
-    def check(self, answer: str, evidence: Sequence[Evidence], question: str = "") -> CheckedAnswer:
-        """Keep the supported sentences of ``answer``; numbers that ``question`` states count as given."""
+    def check(
+        self, answer: str, evidence: Sequence[Evidence], question: str = "", asked_as: str | None = None
+    ) -> CheckedAnswer:
+        """Keep the supported sentences of ``answer``; numbers that ``question`` states count as given.
+
+        ``asked_as`` is the question as the asker typed it, when ``question`` is its translation: only
+        names in it must be named by the cited passages (a translation makes names up: "Free Trade Zone
+        Conference" for 自由区大会, where the text says "Free Zone Congress").
+        """
+        premise = question if asked_as is None else asked_as
         by_number = {item.n: item for item in evidence}
         given = numbers_in(question)
         asked_years = set(YEAR.findall(question))
@@ -262,14 +270,14 @@ class CitationChecker:
                 }
                 supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
             reason = "" if supported else ("uncited" if not valid else "cited passages do not support it")
-            if supported and not self._names_held(claim, [by_number[n] for n in supported], question):
+            if supported and not self._names_held(claim, [by_number[n] for n in supported], premise):
                 # The question's premise ("the Expo in Chengdu helped ..."), repeated about passages that never name it.
                 supported, reason = [], "names what its citations do not"
             if not supported:
                 # Re-cite to the best evidence if it supports the claim on its own (and names what it names).
                 all_scores = {
                     n: self.support(claim, vector, item, given, given, asked_years)
-                    if self._names_held(claim, [item], question)
+                    if self._names_held(claim, [item], premise)
                     else 0.0
                     for n, item in by_number.items()
                 }
@@ -284,7 +292,7 @@ class CitationChecker:
                 else:
                     # "The port it names was created on June 1, 2020 [1]": one fact from each of two items.
                     supported, scored = self._recited_to_a_pair(claim, vector, by_number, given, asked_years, scored)
-                    if supported and not self._names_held(claim, [by_number[n] for n in supported], question):
+                    if supported and not self._names_held(claim, [by_number[n] for n in supported], premise):
                         supported = []
             if not supported:
                 result.sentences.append(CheckedSentence(claim, valid, max(scored.values(), default=0.0), False, reason))

@@ -217,7 +217,8 @@ class RagPipeline:
         if not raw or REFUSAL_SENTINEL in raw:
             yield from self._refuse(question_used, hits, clock, "model_declined", language, prompt_tokens=prompt_tokens)
             return
-        checked = self.checker.check(raw, evidence, question=question_used)
+        # A translated question's made-up names are no premise: only those the asker typed count.
+        checked = self.checker.check(raw, evidence, question=question_used, asked_as=question if translate else None)
         if not checked.text and (cited := self._only_markers(raw, evidence)):
             # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)

@@ -267,3 +267,13 @@ def test_the_citation_check_drops_an_answer_repeating_a_false_link_from_the_ques
     assert checker.check(answer, [item(SHAANXI_CASES, 1)], EXPO_QUESTION).text == ""
     right = "In 2024, the Shaanxi zone formed 72 innovative cases, 3 replicated nationwide [1]."
     assert checker.check(right, [item(SHAANXI_CASES, 1)], EXPO_QUESTION).text == right
+
+
+def test_a_translated_question_s_made_up_names_are_no_premise() -> None:
+    """自由区大会 translated as "Free Trade Zone Conference": the text's "Free Zone Congress" answers it."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    congress = item("The Free Zone Congress 2025 gathered delegates from 26 countries.", 1)
+    translated = "How many countries did the representatives of the Free Trade Zone Conference come from?"
+    answer = "The representatives of the Free Trade Zone Conference came from 26 countries [1]."
+    assert checker.check(answer, [congress], translated).text == ""
+    assert checker.check(answer, [congress], translated, asked_as="自由区大会的代表来自多少个国家？").text == answer
