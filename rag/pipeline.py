@@ -165,9 +165,10 @@ class RagPipeline:
                 for part, found in zip(parts, part_hits, strict=True)
             ]
             evidence = merge_evidence(evidence, per_part)[: self.evidence.max_sentences + _PART_EXTRA_ITEMS]
-        if named := [self._named(question_used, name, sources) for name in unread_names(question_used, evidence)]:
+        unread = unread_names(question_used, evidence)[:_NAMES_SEARCHED]
+        if named := [self._named(question_used, name, sources) for name in unread]:
             # "The Zhejiang zone": the sentences that name the place join the evidence, in the weakest's places.
-            evidence = self._with_room_for(evidence, merge_evidence(evidence, named[:_NAMES_SEARCHED])[len(evidence) :])
+            evidence = self._with_room_for(evidence, merge_evidence(evidence, named)[len(evidence) :])
         if bridged := bridge_query(question_used, evidence):
             # "The port that the article wants cooperation with ...": searched again by the name found.
             # Its question words bring back the first hop's sentences: only new ones are added.
