@@ -15,10 +15,15 @@ from pydantic import BaseModel, Field
 
 #: Why an answer is a refusal: no passage scored high enough; the question names something no
 #: document contains; the model said the evidence does not answer; no sentence of the model's
-#: answer was supported by the passages it cited; or the question asks for a number and no
-#: supported sentence states one.
+#: answer was supported by the passages it cited; or the question asks for a number (a date) and
+#: no supported sentence states one.
 RefusalReason = Literal[
-    "no_relevant_passage", "unknown_name", "model_declined", "unsupported_by_citations", "no_figure_found"
+    "no_relevant_passage",
+    "unknown_name",
+    "model_declined",
+    "unsupported_by_citations",
+    "no_figure_found",
+    "no_date_found",
 ]
 
 
@@ -65,7 +70,8 @@ class Answer(BaseModel):
         None,
         description="On a refusal, why: no_relevant_passage, unknown_name (the question names something no "
         "document contains), model_declined, unsupported_by_citations, no_figure_found (the question asks for "
-        "a number and no supported sentence states one). Null on an answer.",
+        "a number and no supported sentence states one), no_date_found (the question asks in what year or on what "
+        "date, and no supported sentence names one). Null on an answer.",
     )
 
 

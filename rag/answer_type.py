@@ -3,14 +3,15 @@
 "How many hectares does the Djibouti zone cover?" is not answered by a supported sentence about
 the zone that states no number: the passages do not hold the figure, and saying so is the honest
 answer. Only questions that plainly ask for a quantity are judged, and any figure, number word or
-Chinese numeral in the answer counts as one. Likewise "On what date ...?" is not answered by a
-sentence that names no date.
+Chinese numeral in the answer counts as one. Likewise "On what date ...?" or "..., and in what
+year?" is not answered by a sentence that names no date.
 
 Usage::
 
     asks_for_quantity("How many hectares does the zone cover?")   # True
     states_quantity("It covers about forty hectares [1].")        # True
     asks_for_date("On what exact date did the first zone open?")  # True
+    insists_on_date("Which agreement came into force, and in what year?")   # True
     states_date("It opened on September 29, 2013 [1].")          # True
 """
 
@@ -54,9 +55,22 @@ _DATE = re.compile(
 )
 
 
+# "..., and in what year?", "... was created by a central decision on what date?": wherever it stands.
+_NAMES_DATE_ASKED = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month)\s*\?*\s*$", re.IGNORECASE)
+
+
 def asks_for_date(question: str) -> bool:
     """The question asks when: a date, a day, a month or a year ("When ...?", "In what year ...?")."""
-    return bool(_ASKS_DATE.search(question))
+    return bool(_ASKS_DATE.search(question) or _NAMES_DATE_ASKED.search(question))
+
+
+def insists_on_date(question: str) -> bool:
+    """The question asks for a date or year in those words ("..., and in what year?"), not only "when".
+
+    "When did China start ...?" may be answered "since the 18th National Congress"; "In what year
+    ...?" is answered by a year or not at all.
+    """
+    return bool(re.search(r"\b(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month)\b", question, re.I))
 
 
 def states_date(text: str) -> bool:

@@ -228,7 +228,7 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
         return []
     years = list(dict.fromkeys(YEAR.findall(question)))
     if not years or len(years) > 2:
-        return []
+        return count_lines(question, evidence)
     rates = bool(_RATE_WORDS.search(question))
     wanted = set(content_terms(question))
     scored: list[tuple[int, int, int, str]] = []  # (-column relevance, -table relevance, order, line)
@@ -271,7 +271,7 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
                     line = _gap_line(name, year, (a.caption, cells_a[column]), (b.caption, cells_b[k]), cited, question)
                     add(line, "", name)
     if not scored and len(years) == 2:
-        return prose_lines(question, evidence, years)
+        return prose_lines(question, evidence, years) or count_lines(question, evidence)
     return [line for *_, line in sorted(scored)[:_MAX_LINES]]
 
 
@@ -424,6 +424,49 @@ def prose_lines(question: str, evidence: Sequence[Evidence], years: Sequence[str
                 f"{second} is {gap}{' percentage points' if a.unit == '%' else unit} {change}."
             )
             scored.append((-relevance, len(scored), line))
+    return [line for *_, line in sorted(scored)[:_MAX_LINES]]
+
+
+_MORE_OR_FEWER = re.compile(r"\bhow many (?:more|fewer|less)\b", re.IGNORECASE)
+# What a count counts: the words after it ("22 pilot free trade zones, including ...").
+_COUNTED_WORDS = 4
+
+
+def count_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """The difference between two counts of the same thing, stated in two evidence items.
+
+    "Two documents give different totals for China's pilot free trade zones. How many more does
+    the newer one count?" over "... has established 22 pilot free trade zones ..." and "... a total
+    of 21 FTZs ...": both count what the question names (one term for "FTZs" and "free trade
+    zones"), so the line reads "22 pilot free trade zones against 21 FTZs: a difference of 1."
+    Counts are whole numbers that are no years and no percentages; a pair counts the same thing
+    when the question's words right after each number overlap, the pairs sharing most first.
+    """
+    if not _MORE_OR_FEWER.search(question):
+        return []
+    wanted = set(content_terms(question))
+    counts: list[tuple[int, set[str], str, Evidence]] = []
+    for item in evidence:
+        if "|" in item.text:
+            continue
+        for match in re.finditer(r"(?<![\w.,])\d{1,3}(?:,\d{3})*(?![\d.,]\d|\s*%|\s*per\s*cent)", item.text):
+            if YEAR.fullmatch(match[0]):
+                continue
+            words = " ".join(
+                re.split(r"[,;.()]", item.text[match.end() : match.end() + 60])[0].split()[:_COUNTED_WORDS]
+            )
+            if counted := set(content_terms(words)) & wanted:
+                counts.append((int(match[0].replace(",", "")), counted, f"{match[0]} {words}", item))
+    scored: list[tuple[int, int, str]] = []
+    for (a, counted_a, said_a, item_a), (b, counted_b, said_b, item_b) in combinations(counts, 2):
+        shared = counted_a & counted_b
+        if item_a.n == item_b.n or a == b or not shared:
+            continue
+        (high, said_high, n_high), (low, said_low, n_low) = sorted(
+            [(a, said_a, item_a.n), (b, said_b, item_b.n)], reverse=True
+        )
+        line = f"From [{n_high}] and [{n_low}]: {said_high} against {said_low}: a difference of {high - low}."
+        scored.append((-len(shared), len(scored), line))
     return [line for *_, line in sorted(scored)[:_MAX_LINES]]
 
 

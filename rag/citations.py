@@ -32,7 +32,7 @@ from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
-from rag.facts import misdated_values, misplaced, off_year, unsupported_names
+from rag.facts import misdated_values, misplaced, off_year, swapped_values, unsupported_names
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
 # A sentence ending on an article, a copula or a conjunction stops where its answer should be.
@@ -206,8 +206,8 @@ class CitationChecker:
     def numbers_hold(
         claim: str, items: Sequence[Evidence], given: set[str], premises: set[str], asked_years: set[str]
     ) -> bool:
-        """Every number of ``claim`` is in ``items`` (or ``given``), for the year and province it is claimed for,
-        and ``items`` tell of the year the claim is set in."""
+        """Every number of ``claim`` is in ``items`` (or ``given``), for the year, province and side of a flow
+        (exports, imports) it is claimed for, and ``items`` tell of the year the claim is set in."""
         texts = [item.readable for item in items]
         if not numbers_supported(claim, "\n".join(texts), given):
             return False
@@ -215,6 +215,8 @@ class CitationChecker:
             return False  # there, but for another province
         if off_year(claim, texts, asked_years):
             return False  # what the texts tell happened in another year
+        if set(swapped_values(claim, texts)) - premises:
+            return False  # there, but for the other side of the flow (imports for exports)
         return not misdated_values(claim, texts, premises, asked_years)  # else: there, but for another year
 
     def content_support(self, claim: str, claim_vector: np.ndarray, item: Evidence) -> float:

@@ -33,6 +33,11 @@ _TABLE_ROW = re.compile(r"^[^\n]*\|[^\n]*$", re.MULTILINE)
 _TABLE_CAPTION = re.compile(r"^Table\s+\d+[:.]", re.IGNORECASE)
 # A table printed whole in a prompt must stay small; larger ones are cut into caption+rows units.
 _MAX_TABLE_UNIT_CHARS = 1200
+# "It has announced the China Zhoushan ... price": a sentence that opens on a pronoun names its
+# subject only in the sentence before ("The Zhejiang FTZ has ..."), which it is read with.
+_OPENS_ON_PRONOUN = re.compile(r"^(?:It|Its|They|Their|He|His|She|Her)\b")
+# A referent sentence longer than this would crowd the prompt: the pronoun's sentence is read alone.
+_MAX_REFERENT_CHARS = 400
 _VECTOR_CACHE_SIZE = 20000
 # A bibliography entry in the GB/T 7714 style Chinese papers use: "Li Z. Study on ... [J]." (also [N], [R], [M] ...).
 _REFERENCE_ENTRY = re.compile(r"\[(?:J|N|R|M|C|D|S|P|Z|EB/OL|J/OL|N/OL)\](?:[.,\s]|$)")
@@ -127,7 +132,8 @@ def restates_question(query_tokens: Sequence[str], text: str) -> bool:
 def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
     """Spans of a chunk worth quoting, each with the context needed to read it.
 
-    Sentences (no context), small tables whole, and big tables row by row: a row's context is the
+    Sentences, small tables whole, and big tables row by row. A sentence that opens on a pronoun
+    ("It has announced ...") has the sentence before it as its context; a row's context is the
     table's caption and header row, so "2009 | 12,5 | ..." can be understood and matched. Rows
     that continue a table from an earlier chunk take the caption and header from ``chunk.context``.
     """
@@ -157,14 +163,26 @@ def evidence_units(chunk: Chunk, min_chars: int) -> list[tuple[int, int, str]]:
                 units.append((table_start, head_end, ""))
                 context = text[table_start:head_end]
                 units.extend((start, end, context) for start, end in rows[1:])
+    previous: tuple[int, int] | None = None
     for start, end in sentence_spans(text):
+        before, previous = previous, (start, end)
         if end - start < min_chars:
             continue
         if any(a <= start < b for a, b in covered):
             # Parts of a sentence span that fall outside the table (e.g. a note after it) stay.
             continue
-        units.append((start, end, ""))
+        units.append((start, end, _referent(text, start, before)))
     return sorted(units)
+
+
+def _referent(text: str, start: int, before: tuple[int, int] | None) -> str:
+    """The sentence before a sentence that opens on a pronoun ("It has announced ..."), else ""."""
+    if before is None or not _OPENS_ON_PRONOUN.match(text[start:]):
+        return ""
+    referent = text[before[0] : before[1]].strip()
+    if "|" in referent or len(referent) > _MAX_REFERENT_CHARS or text[before[1] : start].count("\n") > 1:
+        return ""  # a table row, a long sentence, or another paragraph
+    return referent
 
 
 def is_reference_entry(text: str) -> bool:

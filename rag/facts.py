@@ -19,6 +19,8 @@ Usage::
     misdated_values("In 2022 the zones used 200 billion yuan.", "In 2021 the zones used 200 billion yuan.")
     # ["200"]
     misdated_values("Inflows were 1,362 in 2015.", "Year | Inflows\\n2014 | 1,228\\n2015 | 1,362")   # []
+    redated("China had 17.44% in 2021.", "In 2021, its share rose from 17.44% in the previous year to 18.13%.")
+    # "China had 18.13% in 2021."
 """
 
 from __future__ import annotations
@@ -148,6 +150,153 @@ def misdated_values(
     return misdated
 
 
+def redated(claim: str, evidence: str, given: Iterable[str] = (), asked_years: Iterable[str] = ()) -> str | None:
+    """``claim`` with its one misdated value replaced by the one its clause of ``evidence`` gives for the claim's year.
+
+    Asked "What share of the world economy did mainland China have in 2021?", a small model reads
+    "... the Chinese mainland's economy ... increasing its share from 17.44% in the previous year to
+    18.13%" and answers 17.44%: the right sentence, the other year's figure. The clause that holds
+    the misdated value holds the claim year's value too; when exactly one value of the same kind
+    (a percentage for a percentage) is tied to that year there, it is the answer. ``None`` when the
+    claim is not misdated, or the clause offers no single replacement. Table rows are left to the
+    table look-up.
+    """
+    wrong = misdated_values(claim, evidence, given, asked_years)
+    claimed_years = set(YEAR.findall(claim)) or set(asked_years)
+    if len(wrong) != 1 or not claimed_years:
+        return None
+    [value] = wrong
+    printed_in_claim = next(m for m in NUMBER.finditer(claim) if _normal(m[0]) == value)
+    percent = _is_percent(claim, printed_in_claim.end())
+    prose = _SOURCE_CITATION.sub("", "\n".join(line for line in evidence.splitlines() if "|" not in line))
+    for start, end in sentence_spans(prose):
+        sentence = prose[start:end]
+        ties = year_ties(sentence)
+        for clause in re.split(r";\s+", sentence):
+            printed = {_normal(m[0]): m for m in NUMBER.finditer(clause) if not _is_year(m[0])}
+            if value not in printed:
+                continue
+            candidates = [
+                match[0]
+                for other, match in printed.items()
+                if other != value
+                and _is_percent(clause, match.end()) == percent
+                and any(years & claimed_years for years in ties.get(other, []))
+            ]
+            if len(candidates) == 1:
+                return claim[: printed_in_claim.start()] + candidates[0] + claim[printed_in_claim.end() :]
+    return None
+
+
+# Two sides of one flow: a figure for one is never a figure for the other.
+_SIDES = (("export", "import"), ("inflow", "outflow"), ("surplus", "deficit"))
+
+
+def _side(terms: set[str]) -> dict[int, str]:
+    """Which side of each pair the terms name, when they name exactly one (pair index -> side)."""
+    return {i: a if a in terms else b for i, (a, b) in enumerate(_SIDES) if (a in terms) != (b in terms)}
+
+
+def _labels(text: str) -> dict[str, list[set[str]]]:
+    """Each value of ``text`` -> the words around each of its occurrences: its clause, or its row and column header."""
+    labels: dict[str, list[set[str]]] = defaultdict(list)
+    header: list[str] = []
+    prose: list[str] = []
+    for line in text.splitlines():
+        if "|" not in line:
+            prose.append(line)
+            continue
+        cells = [cell.strip() for cell in line.split("|")]
+        if not any(_values(cell) for cell in cells[1:]):
+            header = cells
+            continue
+        for index, cell in enumerate(cells):
+            column = header[index] if index < len(header) else ""
+            for value in _values(cell):
+                labels[value].append(set(content_terms(f"{cells[0]} {column}")))
+    for clause in _CLAUSE_BREAK.split(" ".join(prose)):
+        for value in _values(clause):
+            labels[value].append(set(content_terms(clause)))
+    return labels
+
+
+def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
+    """Values of ``claim`` that ``texts`` give only for the other side of a flow the claim names.
+
+    "China exported 177.644 billion dollars to the US [1]" citing "China's exports to the U.S. were
+    581.783 billion dollars, ..., and imports from the U.S. were 177.644 billion dollars": 177.644
+    is the imports' figure. A value is judged by its clause (or its table row and column header);
+    one whose clause names neither side, or both, is not judged.
+    """
+    labels = _labels("\n".join(texts))
+    swapped: list[str] = []
+    for clause in _CLAUSE_BREAK.split(claim):
+        claimed = _side(set(content_terms(clause)))
+        for value in dict.fromkeys(_values(clause)):
+            sides = [_side(words) for words in labels.get(value, [])]
+            if (
+                sides
+                and claimed
+                and all(any(i in side and side[i] != name for i, name in claimed.items()) for side in sides)
+            ):
+                swapped.append(value)
+    return swapped
+
+
+def resided(claim: str, evidence: str) -> str | None:
+    """``claim`` with its one swapped value replaced by the other side's, from the same sentence or table row.
+
+    "China exported 177.644 billion dollars [1]" over "exports ... were 581.783 billion dollars, up 1.2%,
+    and imports ... were 177.644 billion dollars" becomes "China exported 581.783 billion dollars";
+    a percentage is replaced by a percentage only. ``None`` when no single replacement is found.
+    """
+    wrong = swapped_values(claim, [evidence])
+    if len(wrong) != 1:
+        return None
+    [value] = wrong
+    printed_in_claim = next(m for m in NUMBER.finditer(claim) if _normal(m[0]) == value)
+    percent = _is_percent(claim, printed_in_claim.end())
+    claimed = next(
+        (
+            side
+            for clause in _CLAUSE_BREAK.split(claim)
+            if value in _values(clause)
+            for side in [_side(set(content_terms(clause)))]
+        ),
+        {},
+    )
+    header = ""
+    units: list[str] = []
+    for line in evidence.splitlines():
+        if "|" in line:
+            cells = [cell.strip() for cell in line.split("|")]
+            if not any(_values(cell) for cell in cells[1:]):
+                header = line
+            else:
+                units.append(f"{header}\n{line}")
+        else:
+            units += [line[start:end] for start, end in sentence_spans(line)]
+    for unit in units:
+        labels = _labels(unit)
+        if value not in labels:
+            continue
+        printed = {_normal(m[0]): m[0] for m in NUMBER.finditer(unit.splitlines()[-1]) if not _is_year(m[0])}
+        candidates = [
+            shown
+            for other, shown in printed.items()
+            if other != value
+            and _is_percent(unit, unit.find(shown) + len(shown)) == percent
+            and any(all(_side(words).get(i) == name for i, name in claimed.items()) for words in labels[other])
+        ]
+        if len(candidates) == 1:
+            return claim[: printed_in_claim.start()] + candidates[0] + claim[printed_in_claim.end() :]
+    return None
+
+
+def _is_percent(text: str, end: int) -> bool:
+    return re.match(r"\s*(?:%|percent\b|per cent\b)", text[end:], re.IGNORECASE) is not None
+
+
 # The provinces and municipalities with pilot FTZs: a figure for one is never a figure for another.
 # Cities are left out: "Xi'an" in a passage may well be the Shaanxi a claim names.
 _PROVINCES = re.compile(
@@ -169,30 +318,64 @@ def misplaced(claim: str, texts: Sequence[str]) -> bool:
 # A run of capitalised words: "Western China Expo", "Shaanxi". A sentence's first word is not a name.
 _CLAIM_NAME = re.compile(r"(?<=[\s(“\"])[A-Z][\w'’\-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’\-]*)*")
 _ATTRIBUTION = re.compile(r",?\s*\b(?:according to|as stated in|per)\s+(?:the\s+)?[^,.;]*", re.IGNORECASE)
+# "the 2024 paper", "the 2025 article on the west": a year that names a document, not a fact's year.
+_DOCUMENT_YEAR = re.compile(
+    r"\b(?:19|20)\d\d\s+(?:[\w'’-]+\s+){0,2}?(?:paper|article|report|study|document|survey|edition|review|book)s?\b",
+    re.IGNORECASE,
+)
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+# One of a series of events: "the third day", "the 2nd round", "the fifth batch of pilot zones".
+_ORDINAL_PHRASE = re.compile(
+    rf"\b(?P<ordinal>{'|'.join(_ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th))\s+(?:[\w-]+\s+)?"
+    r"(?P<noun>day|week|month|round|batch|phase|stage|session|edition)s?\b",
+    re.IGNORECASE,
+)
 # "China" is named by "Chinese", "Egypt" by "Egyptian": a shared stem of this length counts.
 _STEM = 4
 
 
 def unsupported_names(claim: str, texts: Sequence[str], question: str) -> list[str]:
-    """Names the claim takes from the question that none of ``texts`` names.
+    """Names, years and ordinals ("the third day") the claim takes from the question that none of ``texts`` names.
 
     "The Western China Expo in Chengdu helped the Shaanxi zone form 72 cases [1]" cites a sentence
     about Shaanxi's cases that never names the Expo or Chengdu: the link is the question's false
-    premise, repeated, not something the documents say. A name the question does not give is the
-    answer itself, left to the support score. ``texts`` are the cited passages with their titles and
-    sections: "according to the WTO figures in Table 2" is named by the table's caption.
+    premise, repeated, not something the documents say. So is "The province introduced the first
+    of its kind in 2021 [1]" citing a passage that never mentions 2021: the number check lets the
+    question's own years pass, this check asks the cited passage for them. A name the question
+    does not give is the answer itself, left to the support score. ``texts`` are the cited passages
+    with their titles and sections: "according to the WTO figures in Table 2" is named by the
+    table's caption; "the 2024 paper" names a document, not a fact's year.
     """
     asked = set(content_terms(question))
     text = "\n".join(texts)
     cited = set(content_terms(text))
     missing = []
     # "..., according to the WTO figures in Table 2": where the answer is read, not what it claims.
-    for name in _CLAIM_NAME.findall(_ATTRIBUTION.sub("", claim)):
+    claimed = _DOCUMENT_YEAR.sub("", _ATTRIBUTION.sub("", claim))
+    for name in _CLAIM_NAME.findall(claimed):
         terms = content_terms(name)
         held = all(_named(term, cited) for term in terms) or _abbreviated(name, text)
         if terms and set(terms) <= asked and not held:
             missing.append(name)
+    asked_years = set(YEAR.findall(_DOCUMENT_YEAR.sub("", question)))
+    stated_years = set(YEAR.findall(text)) | _spanned_years(text)
+    missing += [year for year in dict.fromkeys(YEAR.findall(claimed)) if year in asked_years - stated_years]
+    # "the third day", "the fifth batch": which one of a series is a premise as well.
+    asked_ordinals, stated_ordinals = _ordinals(question), _ordinals(text)
+    missing += [
+        phrase for key, phrase in _ordinals(claimed).items() if key in asked_ordinals and key not in stated_ordinals
+    ]
     return missing
+
+
+def _ordinals(text: str) -> dict[tuple[int, str], str]:
+    """``(3, "day") -> "third day"`` for each "third day", "3rd day" or "third training day" of ``text``."""
+    found: dict[tuple[int, str], str] = {}
+    for match in _ORDINAL_PHRASE.finditer(text):
+        ordinal = match["ordinal"].lower()
+        number = int(ordinal[:-2]) if ordinal[:-2].isdigit() else _ORDINAL_WORDS.index(ordinal) + 1
+        found.setdefault((number, match["noun"].lower()), match[0])
+    return found
 
 
 def _initials(name: str) -> str:

@@ -13,6 +13,7 @@ import pytest
 
 from core.config import REPO_ROOT, Settings
 from core.schemas import ChatTurn
+from rag.answer_type import states_date
 from rag.components import build
 from rag.generators.base import ChatMessage, ChatModel
 from rag.generators.chat import ChatGenerator
@@ -288,6 +289,19 @@ def test_a_how_many_question_answered_without_a_figure_is_refused(default_pipeli
     assert scripted_pipeline(default_pipeline, reply).answer(open_question).refusal_reason != "no_figure_found"
 
 
+def test_an_in_what_year_question_answered_without_a_year_is_refused(default_pipeline: RagPipeline) -> None:
+    """A supported sentence that names no year does not answer "..., and in what year?"."""
+    question = "Which free trade agreement had come into force, and in what year?"
+    evidence = default_pipeline.selector.select(question, default_pipeline.searcher.search(question))
+    undated = next(item for item in evidence if not states_date(item.text))
+    reply = f"{undated.text} [{undated.n}]"
+    refused = scripted_pipeline(default_pipeline, reply).answer(question)
+    assert not refused.answerable and refused.refusal_reason == "no_date_found"
+    # The same sentence may answer a question that does not insist on a year.
+    open_question = "Which free trade agreements does China have?"
+    assert scripted_pipeline(default_pipeline, reply).answer(open_question).refusal_reason != "no_date_found"
+
+
 def test_sources_come_before_the_first_token_and_cover_the_citations(default_pipeline: RagPipeline) -> None:
     events = list(default_pipeline.stream(GOLD["fact-001"]["question"]))
     kinds = [event.kind for event in events]
@@ -326,7 +340,7 @@ def test_a_question_stating_its_premise_first_reads_the_sentence_its_first_hop_l
 def test_a_place_the_question_names_is_read_even_when_other_passages_outrank_it(
     default_pipeline: RagPipeline,
 ) -> None:
-    """"Pilot zones" and "regional" pull in the western article; the Zhejiang sentence (p7) ranks below the cut."""
+    """ "Pilot zones" and "regional" pull in the western article; the Zhejiang sentence (p7) ranks below the cut."""
     question = "Which regional grouping of pilot zones did the Zhejiang zone help to set up?"
     sources = next(event for event in default_pipeline.stream(question) if event.kind == "sources").sources
     assert any(s.source == PDF and s.page == 7 and "Alliance" in s.quote for s in sources), [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import EvidenceSettings
-from rag.answer_type import asks_for_date, asks_for_quantity, states_date, states_quantity
+from rag.answer_type import asks_for_date, asks_for_quantity, insists_on_date, states_date, states_quantity
 from rag.citations import CitationChecker
 from rag.pipeline import RagPipeline
 from tests.unit.test_arithmetic import ConstantEmbedder, item
@@ -61,10 +61,20 @@ def test_a_figure_in_any_form_counts(answer: str, stated: bool) -> None:
         ("What was the date of the opening ceremony?", True),
         ("Which city hosted the 2016 G20 summit?", False),
         ("How many years after the first zone did the law come?", False),
+        ("Which of the agreements had come into force, and in what year?", True),
+        ("The port was created by a central decision on what date?", True),
     ],
 )
 def test_questions_asking_when(question: str, asks: bool) -> None:
     assert asks_for_date(question) is asks
+
+
+def test_only_questions_naming_a_date_or_year_insist_on_one() -> None:
+    """ "When did China start ...?" may be answered "since the 18th Congress"; "in what year" needs a year."""
+    assert insists_on_date("Which of the agreements had come into force, and in what year?")
+    assert insists_on_date("On what exact date did the first zone open?")
+    assert not insists_on_date("When did China start building its free trade agreement network?")
+    assert not insists_on_date("Which city hosted the 2016 G20 summit?")
 
 
 def test_a_date_is_a_year_or_a_month() -> None:
@@ -93,3 +103,45 @@ def test_a_when_answer_without_its_date_becomes_the_dated_sentence_it_cited() ->
     assert pipeline._dated("Which zone came first?", [dated, other], checked, raw) is checked
     undated = pipeline.checker.check("The zones cover the eastern coastal areas [2].", [dated, other], question)
     assert pipeline._dated(question, [dated, other], undated, "... [2].") is undated
+
+
+def test_a_dropped_answer_that_read_the_other_year_s_figure_is_corrected_and_checked_again() -> None:
+    """The model gave 2020's 17.44% for 2021, citing the sentence that holds both: 18.13% is the answer."""
+    pipeline = _pipeline()
+    shares = item(
+        "In 2021, the Chinese mainland's economy increased its share of the global economy from 17.44% in the "
+        "previous year to 18.13%.",
+        1,
+    )
+    question = "What slice of the world economy did mainland China account for in 2021?"
+    raw = "Mainland China accounted for 17.44% of the global economy in 2021 [1]."
+    checked = pipeline.checker.check(raw, [shares], question)
+    assert checked.text == ""
+    corrected = pipeline._corrected(question, [shares], checked, raw)
+    assert corrected.text == "Mainland China accounted for 18.13% of the global economy in 2021 [1]."
+    # Uncited, the figure points at the item that prints it.
+    uncited = "Mainland China accounted for 17.44% of the global economy in 2021."
+    dropped = pipeline.checker.check(uncited, [shares], question)
+    assert pipeline._corrected(question, [shares], dropped, uncited).text == corrected.text
+    # An answer misdated in no cited clause stays dropped.
+    unrelated = "Mainland China accounted for 17.44% of the global economy in 2021 [2]."
+    other = item("The zones cover the eastern coastal areas of the country.", 2)
+    dropped = pipeline.checker.check(unrelated, [shares, other], question)
+    assert pipeline._corrected(question, [shares, other], dropped, unrelated) is dropped
+
+
+def test_a_dropped_answer_that_gave_imports_for_exports_is_corrected() -> None:
+    """The cited sentence gives 581.783 for exports and 177.644 for imports; the model took the imports'."""
+    pipeline = _pipeline()
+    trade = item(
+        "In 2022, China's exports to the U.S. were 581.783 billion dollars, up 1.2%, and imports from the U.S. "
+        "were 177.644 billion dollars, down 1.1%.",
+        1,
+    )
+    question = "How much did China export to the United States in 2022?"
+    raw = "China exported 177.644 billion dollars to the U.S. in 2022 [1]."
+    checked = pipeline.checker.check(raw, [trade], question)
+    assert checked.text == ""
+    assert pipeline._corrected(question, [trade], checked, raw).text == (
+        "China exported 581.783 billion dollars to the U.S. in 2022 [1]."
+    )

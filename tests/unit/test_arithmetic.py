@@ -11,7 +11,7 @@ import numpy as np
 
 from core.config import EvidenceSettings
 from core.documents import Chunk, make_chunk_id
-from rag.arithmetic import derived_numbers, looked_up_line, worked_answer, worked_lines
+from rag.arithmetic import count_lines, derived_numbers, looked_up_line, worked_answer, worked_lines
 from rag.citations import CitationChecker
 from rag.evidence import Evidence
 from rag.prompts import answer_messages
@@ -122,3 +122,30 @@ def test_the_citation_check_keeps_a_difference_of_two_cited_cells_and_drops_a_ma
     assert kept.text and "7,387,685" in kept.text
     made_up = checker.check("Total trade fell by 7,000,001 million US dollars [1][2].", evidence)
     assert made_up.text == ""
+
+
+ZONES_2025 = (
+    "At present, China has established and operated 22 pilot free trade zones, including 6 in the western region, "
+    "located in Shaanxi, Sichuan, Chongqing, Guangxi, Yunnan, and Xinjiang."
+)
+CASES_2024 = (
+    "For example, in 2024, Shaanxi will explore and form 72 innovative cases, with 3 cases replicated nationwide."
+)
+ZONES_2024 = "Since the 18th CPC National Congress, China has established 21 FTZs, creating a pilot pattern."
+TOTALS = (
+    "The 2025 article on the western region and the 2024 paper give different totals for China's pilot free trade "
+    "zones. How many more does the newer article count?"
+)
+
+
+def test_two_counts_of_what_the_question_counts_are_subtracted() -> None:
+    """22 pilot free trade zones and 21 FTZs count one thing; 72 cases and 6 western zones do not pair with them."""
+    evidence = [item(ZONES_2025, 1), item(CASES_2024, 2), item(ZONES_2024, 3)]
+    lines = worked_lines(TOTALS, evidence)
+    assert lines[0] == "From [1] and [3]: 22 pilot free trade zones against 21 FTZs: a difference of 1."
+    assert worked_answer(lines[0]) == "22 pilot free trade zones against 21 FTZs: a difference of 1 [1][3]."
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    assert "a difference of 1" in checker.check(worked_answer(lines[0]), evidence, TOTALS).text
+    # Only a "how many more / fewer" question is answered so; one count alone has nothing to be set against.
+    assert count_lines("How many pilot free trade zones does China have?", evidence) == []
+    assert count_lines(TOTALS, [item(ZONES_2025, 1), item(CASES_2024, 2)]) == []

@@ -30,7 +30,7 @@ def test_an_answer_that_stops_where_its_answer_should_be_is_dropped() -> None:
 
 
 def test_an_answer_ending_on_a_preposition_that_states_its_fact_is_kept() -> None:
-    """"... the countries it has deals with." is English: the 34% it states is the answer."""
+    """ "... the countries it has deals with." is English: the 34% it states is the answer."""
     checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
     trade = item("In 2022, trade with free trade agreement partners was 34% of China's total foreign trade.", 1)
     question = "In 2022, what slice of China's overall trade was done with the countries it has free trade deals with?"

@@ -187,7 +187,7 @@ def test_a_worked_line_becomes_an_answer_sentence_cited_to_its_cells() -> None:
 
 
 def test_a_name_the_evidence_never_mentions_is_searched_for() -> None:
-    """"The Zhejiang zone": evidence about the western zones lacks the passage the question is about."""
+    """ "The Zhejiang zone": evidence about the western zones lacks the passage the question is about."""
     western = [item("China has established 22 pilot free trade zones, including 6 in the western region.", 1)]
     question = "Which regional grouping of pilot zones did the Zhejiang zone help to set up?"
     assert unread_names(question, western) == ["Zhejiang"]

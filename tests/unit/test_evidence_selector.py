@@ -16,7 +16,8 @@ import pytest
 from core.config import EvidenceSettings
 from core.documents import Chunk, make_chunk_id
 from index.embedders import Embedder
-from rag.evidence import EvidenceSelector, evidence_units
+from rag.evidence import Evidence, EvidenceSelector, evidence_units
+from rag.generators.extractive import ExtractiveGenerator
 from rag.retriever import RetrievedChunk
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -296,6 +297,47 @@ def test_units_of_plain_text_are_its_sentences_without_context() -> None:
     chunk = make_chunk(f"{HAINAN} Short one. {SHANGHAI}")
     assert texts_of(chunk, evidence_units(chunk, min_chars=20)) == [(HAINAN, ""), (SHANGHAI, "")]
     assert texts_of(chunk, evidence_units(chunk, min_chars=5)) == [(HAINAN, ""), ("Short one.", ""), (SHANGHAI, "")]
+
+
+ZHEJIANG = "The Zhejiang FTZ has promoted the integrated development of the Yangtze River Delta."
+ANNOUNCED = "It has announced the China Zhoushan low-sulfur fuel oil bonded ship supply price."
+
+
+def test_a_sentence_opening_on_a_pronoun_is_read_with_the_sentence_before_it() -> None:
+    """ "It has announced ..." names its subject only in the sentence before: that is its context."""
+    chunk = make_chunk(f"{ZHEJIANG} {ANNOUNCED} {SHANGHAI}")
+    assert texts_of(chunk, evidence_units(chunk, min_chars=20)) == [
+        (ZHEJIANG, ""),
+        (ANNOUNCED, ZHEJIANG),
+        (SHANGHAI, ""),
+    ]
+
+
+def test_a_pronoun_at_a_chunk_s_start_or_after_a_paragraph_break_has_no_context() -> None:
+    """Nothing before it, or a referent in another paragraph: the sentence is read alone."""
+    for text in (f"{ANNOUNCED} {SHANGHAI}", f"{ZHEJIANG}\n\n{ANNOUNCED}"):
+        chunk = make_chunk(text)
+        assert all(context == "" for _, _, context in evidence_units(chunk, min_chars=20))
+
+
+def test_an_extractive_answer_quotes_the_referent_once() -> None:
+    """The pronoun's sentence is quoted with its referent, unless the referent is quoted already."""
+    chunk = make_chunk(f"{ZHEJIANG} {ANNOUNCED}")
+    first, second = (Evidence(chunk.text[a:b], chunk, a, b, context=c) for a, b, c in evidence_units(chunk, 20))
+    first.n, second.n, first.score, second.score = 1, 2, 0.5, 0.5
+    both = "".join(ExtractiveGenerator().compose([first, second]))
+    assert both.count(ZHEJIANG[:-1]) == 1 and ANNOUNCED[:-1] in both
+    alone = "".join(ExtractiveGenerator(max_sentences=1).compose([second]))
+    assert ZHEJIANG[:-1] in alone and ANNOUNCED[:-1] in alone
+
+
+def test_the_selector_scores_a_pronoun_sentence_with_its_referent() -> None:
+    """Asked about the Zhejiang zone, "It has announced ..." is found through the sentence naming Zhejiang."""
+    chunk = make_chunk(f"{ZHEJIANG} {ANNOUNCED}")
+    selector, _ = make_selector(max_sentences=2)
+    evidence = selector.select("What price did the Zhejiang zone announce?", [make_hit(chunk)])
+    announced = next(item for item in evidence if item.text == ANNOUNCED)
+    assert announced.readable == f"{ZHEJIANG}\n{ANNOUNCED}"
 
 
 def test_big_table_is_split_into_head_and_rows_with_caption_context() -> None:

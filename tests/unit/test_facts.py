@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from core.config import EvidenceSettings
 from rag.citations import CitationChecker, counted_alike
-from rag.facts import misdated_values, misplaced, off_year, unsupported_names, year_ties
+from rag.facts import (
+    misdated_values,
+    misplaced,
+    off_year,
+    redated,
+    resided,
+    swapped_values,
+    unsupported_names,
+    year_ties,
+)
 from tests.unit.test_arithmetic import GOODS, ROW_2008, ROW_2009, ConstantEmbedder, item
 
 PROSE = "In 2021, the pilot zones actually used 200 billion yuan of foreign capital. Exports grew by 12 percent."
@@ -277,3 +286,96 @@ def test_a_translated_question_s_made_up_names_are_no_premise() -> None:
     answer = "The representatives of the Free Trade Zone Conference came from 26 countries [1]."
     assert checker.check(answer, [congress], translated).text == ""
     assert checker.check(answer, [congress], translated, asked_as="自由区大会的代表来自多少个国家？").text == answer
+
+
+def test_years_taken_from_the_question_must_be_stated_by_the_cited_passage() -> None:
+    """The number check lets the question's years pass; a claim repeating one needs a passage that states it."""
+    port = "The fifth is to strengthen cooperation between the western region and Hainan Free Trade Port."
+    asked = "What did the province of that port introduce in 2021 that was the first of its kind?"
+    restated = "The province where the Hainan Free Trade Port is located introduced the first of its kind in 2021 [1]."
+    assert unsupported_names(restated, [port], asked) == ["2021"]
+    negative_list = "In 2021, Hainan introduced the first cross-border service trade negative list."
+    assert unsupported_names("Hainan introduced a negative list in 2021 [1].", [negative_list], asked) == []
+    # A range covers its years; "the 2024 paper" names a document, not the year of a fact.
+    assert unsupported_names("It grew in 2021 [1].", ["Growth over 2019-2023 was fast."], "Did it grow in 2021?") == []
+    paper = "How many zones does the 2024 paper count?"
+    assert unsupported_names("The 2024 paper counts 21 zones [1].", ["A total of 21 FTZs."], paper) == []
+
+
+def test_the_citation_check_drops_an_answer_that_only_restates_the_question_s_year() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    port = item("The fifth is to strengthen cooperation between the western region and Hainan Free Trade Port.", 1)
+    asked = "What did the province of that port introduce in 2021 that was the first of its kind?"
+    answer = "The province where the Hainan Free Trade Port is located introduced the first of its kind in 2021 [1]."
+    assert checker.check(answer, [port], asked).text == ""
+
+
+WORLD_SHARES = (
+    "The US economy totaled 22,997.5 billion US dollars in 2021, with its share of the global economy decreasing "
+    "from 24.51% in the previous year to 23.88%; the Chinese mainland’s economy totaled 17,458 billion US dollars, "
+    "increasing its share of the global economy from 17.44% in the previous year to 18.13%."
+)
+
+
+def test_a_misdated_figure_is_replaced_by_its_clause_s_figure_for_the_claimed_year() -> None:
+    """17.44% is 2020's share; the same clause gives 18.13% for 2021, the US clause 23.88% (not China's)."""
+    claim = "Mainland China accounted for 17.44% of the global economy in 2021."
+    assert redated(claim, WORLD_SHARES) == "Mainland China accounted for 18.13% of the global economy in 2021."
+    # The year may come from the question; a percentage is replaced by a percentage only.
+    undated = "Mainland China accounted for 17.44% of the global economy."
+    assert redated(undated, WORLD_SHARES, asked_years={"2021"}) == undated.replace("17.44", "18.13")
+    assert redated("The US share was 24.51% in 2021.", WORLD_SHARES) == "The US share was 23.88% in 2021."
+    # A right claim, a claim with no year, or a clause with no single replacement: nothing to correct.
+    assert redated("Mainland China accounted for 18.13% of the global economy in 2021.", WORLD_SHARES) is None
+    assert redated(undated, WORLD_SHARES) is None
+    two = "In 2021, exports rose from 10% in the previous year to 12% and imports to 14%."
+    assert redated("Exports were 10% in 2021.", two) is None
+
+
+def test_which_one_of_a_series_the_question_names_must_be_named_by_the_cited_passage() -> None:
+    """ "The third day" of a two-day training is a false premise; "the 3rd round" is the third round."""
+    training = "The training was held on 22-23 December 2020. On the first day, lectures covered zone development."
+    asked = "What topics were covered on the third day of the training?"
+    claim = "The topics covered on the third day of the training were zone development [1]."
+    assert unsupported_names(claim, [training], asked) == ["third day"]
+    first = "What was covered on the first day of the training?"
+    assert unsupported_names("On the first day, lectures covered zone development [1].", [training], first) == []
+    rounds = "In the 3rd round, six provinces were approved."
+    third = "How many provinces were approved in the third round?"
+    assert unsupported_names("Six provinces were approved in the third round [1].", [rounds], third) == []
+
+
+US_TRADE = (
+    "In 2022, China’s exports to the U.S. were 581.783 billion dollars, up 1.2%, and imports from the U.S. were "
+    "177.644 billion dollars, down 1.1%."
+)
+GOODS_TABLE = (
+    "Table 2: World goods trade\nYear | Export | Import\n2003 | 7,000,000 | 7,500,000\n2004 | 9,222,553 | 9,473,361"
+)
+
+
+def test_a_figure_of_the_other_side_of_a_flow_is_swapped() -> None:
+    """Imports given as exports, in prose (by clause) and in a table (by column header)."""
+    assert swapped_values("China exported 177.644 billion dollars to the US in 2022.", [US_TRADE]) == ["177.644"]
+    assert swapped_values("China exported 581.783 billion dollars to the US in 2022.", [US_TRADE]) == []
+    assert swapped_values("World exports were 9,473,361 in 2004.", [GOODS_TABLE]) == ["9473361"]
+    assert swapped_values("World imports were 9,473,361 in 2004.", [GOODS_TABLE]) == []
+    # A claim naming neither side, or a value whose clause names neither, is not judged.
+    assert swapped_values("Trade with the US was 177.644 billion dollars.", [US_TRADE]) == []
+    assert swapped_values("China's exports rose 1.1%.", [US_TRADE]) == []
+
+
+def test_the_citation_check_drops_imports_given_as_exports() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    question = "How much did China export to the United States in 2022?"
+    wrong = "China exported 177.644 billion dollars to the U.S. in 2022 [1]."
+    assert checker.check(wrong, [item(US_TRADE, 1)], question).text == ""
+    right = "China's exports to the U.S. were 581.783 billion dollars [1]."
+    assert checker.check(right, [item(US_TRADE, 1)], question).text == right
+
+
+def test_a_swapped_figure_is_replaced_by_the_other_side_s_from_the_same_sentence_or_row() -> None:
+    claim = "China exported 177.644 billion dollars to the US in 2022."
+    assert resided(claim, US_TRADE) == claim.replace("177.644", "581.783")
+    assert resided("World exports were 9,473,361 in 2004.", GOODS_TABLE) == "World exports were 9,222,553 in 2004."
+    assert resided("China exported 581.783 billion dollars.", US_TRADE) is None
