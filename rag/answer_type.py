@@ -67,10 +67,10 @@ def asks_for_date(question: str) -> bool:
 def insists_on_date(question: str) -> bool:
     """The question asks for a date or year in those words ("..., and in what year?"), not only "when".
 
-    "When did China start ...?" may be answered "since the 18th National Congress"; "In what year
-    ...?" is answered by a year or not at all.
+    "When did China start ...?" may be answered "since the 18th National Congress", and "Which day
+    of the training ...?" "the second day"; "In what year ...?" is answered by a year or not at all.
     """
-    return bool(re.search(r"\b(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month)\b", question, re.I))
+    return bool(re.search(r"\b(?:what|which)\s+(?:exact\s+)?(?:date|year|month)\b", question, re.I))
 
 
 def states_date(text: str) -> bool:

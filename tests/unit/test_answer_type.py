@@ -74,6 +74,7 @@ def test_only_questions_naming_a_date_or_year_insist_on_one() -> None:
     assert insists_on_date("Which of the agreements had come into force, and in what year?")
     assert insists_on_date("On what exact date did the first zone open?")
     assert not insists_on_date("When did China start building its free trade agreement network?")
+    assert not insists_on_date("On which day of the training were the zones visited?")
     assert not insists_on_date("Which city hosted the 2016 G20 summit?")
 
 
