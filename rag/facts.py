@@ -190,6 +190,9 @@ def redated(claim: str, evidence: str, given: Iterable[str] = (), asked_years: I
 
 # Two sides of one flow: a figure for one is never a figure for the other.
 _SIDES = (("export", "import"), ("inflow", "outflow"), ("surplus", "deficit"))
+# Clauses for telling the sides apart: not cut at "and", which joins the sides in "the import and
+# export volume of 6.8 trillion yuan" (both sides: not judged).
+_SIDE_CLAUSE_BREAK = re.compile(r"[;,]\s+|\s+(?:while|whereas|but|compared with|against)\s+")
 
 
 def _side(terms: set[str]) -> dict[int, str]:
@@ -214,7 +217,7 @@ def _labels(text: str) -> dict[str, list[set[str]]]:
             column = header[index] if index < len(header) else ""
             for value in _values(cell):
                 labels[value].append(set(content_terms(f"{cells[0]} {column}")))
-    for clause in _CLAUSE_BREAK.split(" ".join(prose)):
+    for clause in _SIDE_CLAUSE_BREAK.split(" ".join(prose)):
         for value in _values(clause):
             labels[value].append(set(content_terms(clause)))
     return labels
@@ -230,7 +233,7 @@ def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
     """
     labels = _labels("\n".join(texts))
     swapped: list[str] = []
-    for clause in _CLAUSE_BREAK.split(claim):
+    for clause in _SIDE_CLAUSE_BREAK.split(claim):
         claimed = _side(set(content_terms(clause)))
         for value in dict.fromkeys(_values(clause)):
             sides = [_side(words) for words in labels.get(value, [])]
@@ -259,7 +262,7 @@ def resided(claim: str, evidence: str) -> str | None:
     claimed = next(
         (
             side
-            for clause in _CLAUSE_BREAK.split(claim)
+            for clause in _SIDE_CLAUSE_BREAK.split(claim)
             if value in _values(clause)
             for side in [_side(set(content_terms(clause)))]
         ),

@@ -379,3 +379,11 @@ def test_a_swapped_figure_is_replaced_by_the_other_side_s_from_the_same_sentence
     assert resided(claim, US_TRADE) == claim.replace("177.644", "581.783")
     assert resided("World exports were 9,473,361 in 2004.", GOODS_TABLE) == "World exports were 9,222,553 in 2004."
     assert resided("China exported 581.783 billion dollars.", US_TRADE) is None
+
+
+def test_imports_and_exports_named_together_are_not_one_side() -> None:
+    """ "An import and export volume of 6.8 trillion yuan" is the total of both: a claim about both holds."""
+    volume = "In 2021 the 21 FTZs achieved an import and export volume of 6.8 trillion yuan."
+    claim = "The total value of the exports and imports of the zones in 2021 was 6.8 trillion yuan."
+    assert swapped_values(claim, [volume]) == []
+    assert swapped_values("The zones' exports were 6.8 trillion yuan in 2021.", [volume]) == []
