@@ -64,6 +64,27 @@ def _values(text: str) -> list[str]:
     return [_normal(n) for n in NUMBER.findall(text) if not _is_year(n)]
 
 
+def _table_rows(text: str) -> tuple[list[tuple[list[str], list[str]]], list[str]]:
+    """``text``'s table data rows, each with the header row above it, and its prose lines.
+
+    Lines with ``|`` are table lines: one whose cells after the first hold no value other than
+    years is a header row; the others are data rows.
+    """
+    rows: list[tuple[list[str], list[str]]] = []
+    header: list[str] = []
+    prose: list[str] = []
+    for line in text.splitlines():
+        if "|" not in line:
+            prose.append(line)
+            continue
+        cells = [cell.strip() for cell in line.split("|")]
+        if not any(_values(cell) for cell in cells[1:]):
+            header = cells
+        else:
+            rows.append((header, cells))
+    return rows, prose
+
+
 def year_ties(evidence: str) -> dict[str, list[frozenset[str]]]:
     """Each value of ``evidence`` → the year sets of its occurrences (an empty set: no year near it).
 
@@ -72,16 +93,8 @@ def year_ties(evidence: str) -> dict[str, list[frozenset[str]]]:
     header year. Other text is read sentence by sentence.
     """
     ties: dict[str, list[frozenset[str]]] = defaultdict(list)
-    header: list[str] = []
-    prose: list[str] = []
-    for line in evidence.splitlines():
-        if "|" not in line:
-            prose.append(line)
-            continue
-        cells = [cell.strip() for cell in line.split("|")]
-        if not any(_values(cell) for cell in cells[1:]):
-            header = cells
-            continue
+    rows, prose = _table_rows(evidence)
+    for header, cells in rows:
         row_years = {cell for cell in cells if _is_year(cell)}
         for index, cell in enumerate(cells):
             column_year = {header[index]} if index < len(header) and _is_year(header[index]) else set()
@@ -203,16 +216,8 @@ def _side(terms: set[str]) -> dict[int, str]:
 def _labels(text: str) -> dict[str, list[set[str]]]:
     """Each value of ``text`` -> the words around each of its occurrences: its clause, or its row and column header."""
     labels: dict[str, list[set[str]]] = defaultdict(list)
-    header: list[str] = []
-    prose: list[str] = []
-    for line in text.splitlines():
-        if "|" not in line:
-            prose.append(line)
-            continue
-        cells = [cell.strip() for cell in line.split("|")]
-        if not any(_values(cell) for cell in cells[1:]):
-            header = cells
-            continue
+    rows, prose = _table_rows(text)
+    for header, cells in rows:
         for index, cell in enumerate(cells):
             column = header[index] if index < len(header) else ""
             for value in _values(cell):
@@ -268,17 +273,9 @@ def resided(claim: str, evidence: str) -> str | None:
         ),
         {},
     )
-    header = ""
-    units: list[str] = []
-    for line in evidence.splitlines():
-        if "|" in line:
-            cells = [cell.strip() for cell in line.split("|")]
-            if not any(_values(cell) for cell in cells[1:]):
-                header = line
-            else:
-                units.append(f"{header}\n{line}")
-        else:
-            units += [line[start:end] for start, end in sentence_spans(line)]
+    rows, prose = _table_rows(evidence)
+    units = [f"{' | '.join(header)}\n{' | '.join(cells)}" for header, cells in rows]
+    units += [line[start:end] for line in prose for start, end in sentence_spans(line)]
     for unit in units:
         labels = _labels(unit)
         if value not in labels:
