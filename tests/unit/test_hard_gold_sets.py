@@ -21,7 +21,9 @@ from evals.datasets import HARD_PATH, ZH_CORPUS_DIR, ZH_PATH, GoldItem, load_gol
 CORPUS_DIR = REPO_ROOT / "corpus"
 SETS = {"hard": HARD_PATH, "zh": ZH_PATH}
 MIN_ITEMS = {"hard": 120, "zh": 50}
-MIN_SHARE_PER_HALF = 0.4
+# Each half holds at least this share of every kind. The dev half is the larger one since fresh dev
+# items were written against its overfitting (hard-fresh-*, 2026-12-07); the test half keeps 30%+.
+MIN_SHARE_PER_HALF = 0.3
 
 
 @lru_cache(maxsize=1)
