@@ -45,8 +45,8 @@ GATE_RETRIEVAL_CONFIG = "hybrid"
 # Answers are scored on every third gold item (51 items, every type): the full set costs minutes on
 # 2 cores, and a third of it still moves clearly when grounding breaks. Retrieval uses every item.
 GATE_ANSWER_STRIDE = 3
-# The hard set is scored whole (132 items, both halves: the gate guards against regressions, it
-# reports nothing); the corrupted-answer probe runs on every other item (66).
+# The hard set is scored whole (189 items, both halves: the gate guards against regressions, it
+# reports nothing); the corrupted-answer probe runs on every other item (95).
 GATE_HARD_STRIDE = 1
 GATE_CORRUPTED_STRIDE = 2
 #: What the gate measures, in order (a threshold belongs to the section its name starts with).

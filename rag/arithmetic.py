@@ -97,6 +97,8 @@ _FIGURE = re.compile(
     r"(?:(?:hundred |ten )?(?:thousand|million|billion|trillion)\s+)?[A-Za-z][\w-]*(?:\s+dollars)?)",
     re.IGNORECASE,
 )
+# The year a figure is given for, right after it: "1.5 trillion US dollars in 2019", "17.8% for 2022".
+_YEAR_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:in|for|of|by)\s+(?:the\s+year\s+)?(?P<year>(?:19|20)\d\d)\b")
 _ASKS_DAYS = re.compile(r"\bhow many (days|weeks)\b|多少天|几天", re.IGNORECASE)
 
 
@@ -340,6 +342,7 @@ class _Stated:
     year: str
     n: int
     clause: str
+    sentence: str
 
 
 def _stated_figures(item: Evidence, years: Sequence[str]) -> list[_Stated]:
@@ -352,12 +355,19 @@ def _stated_figures(item: Evidence, years: Sequence[str]) -> list[_Stated]:
         named = [year for year in years if year in YEAR.findall(sentence)]
         if len(named) != 1:
             continue
+        # "fell from almost 2 trillion US dollars in 2016 to 1.5 trillion US dollars in 2019": with more
+        # than one year in the sentence, a figure is the year's only when that year follows it.
+        several_years = len(set(YEAR.findall(sentence))) > 1
         for clause in re.split(r"[,;]\s+", sentence):
             for match in _FIGURE.finditer(clause):
-                if not YEAR.fullmatch(match["value"]):
-                    percent = match["unit"].lower().startswith(("%", "percent", "per cent"))
-                    unit = "%" if percent else match["unit"]
-                    found.append(_Stated(match["value"], unit, named[0], item.n, clause))
+                if YEAR.fullmatch(match["value"]):
+                    continue
+                followed_by = _YEAR_AFTER.match(clause, match.end())
+                if several_years and (followed_by is None or followed_by["year"] != named[0]):
+                    continue
+                percent = match["unit"].lower().startswith(("%", "percent", "per cent"))
+                unit = "%" if percent else match["unit"]
+                found.append(_Stated(match["value"], unit, named[0], item.n, clause, sentence))
     return found
 
 
@@ -402,7 +412,7 @@ def prose_lines(question: str, evidence: Sequence[Evidence], years: Sequence[str
 
     "How much more foreign capital did the zones use in 2022 than in 2021?" over "In 2021, ... 213
     billion yuan" and "In 2022, ... 222.52 billion yuan": the figures of one unit are paired, those
-    whose clauses share most words with the question first.
+    whose sentences share most words with the question first.
     """
     first, second = sorted(years)
     wanted = set(content_terms(question))
@@ -410,7 +420,8 @@ def prose_lines(question: str, evidence: Sequence[Evidence], years: Sequence[str
     scored: list[tuple[int, int, str]] = []
     for a in (f for f in figures if f.year == first):
         for b in (f for f in figures if f.year == second and f.unit.lower() == a.unit.lower()):
-            relevance = len(wanted & set(content_terms(a.clause))) + len(wanted & set(content_terms(b.clause)))
+            # By the whole sentence: "rebounding to 1.58 trillion US dollars in 2021" names no FDI, its sentence does.
+            relevance = len(wanted & set(content_terms(a.sentence))) + len(wanted & set(content_terms(b.sentence)))
             before, after = _value(a.value), _value(b.value)
             if relevance == 0 or before is None or after is None:
                 continue

@@ -32,7 +32,15 @@ from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
-from rag.facts import misdated_values, misplaced, off_year, swapped_values, unsupported_names
+from rag.facts import (
+    misdated_values,
+    misplaced,
+    off_year,
+    reversed_direction,
+    swapped_values,
+    unsaid_answer,
+    unsupported_names,
+)
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
 # A sentence ending on an article, a copula or a conjunction stops where its answer should be.
@@ -272,14 +280,14 @@ class CitationChecker:
                 }
                 supported = [n for n in valid if scored[n] >= threshold and self._judged(claim, by_number[n])]
             reason = "" if supported else ("uncited" if not valid else "cited passages do not support it")
-            if supported and not self._names_held(claim, [by_number[n] for n in supported], premise):
+            if supported and not self._premises_held(claim, [by_number[n] for n in supported], premise):
                 # The question's premise ("the Expo in Chengdu helped ..."), repeated about passages that never name it.
                 supported, reason = [], "names what its citations do not"
             if not supported:
                 # Re-cite to the best evidence if it supports the claim on its own (and names what it names).
                 all_scores = {
                     n: self.support(claim, vector, item, given, given, asked_years)
-                    if self._names_held(claim, [item], premise)
+                    if self._premises_held(claim, [item], premise)
                     else 0.0
                     for n, item in by_number.items()
                 }
@@ -294,7 +302,7 @@ class CitationChecker:
                 else:
                     # "The port it names was created on June 1, 2020 [1]": one fact from each of two items.
                     supported, scored = self._recited_to_a_pair(claim, vector, by_number, given, asked_years, scored)
-                    if supported and not self._names_held(claim, [by_number[n] for n in supported], premise):
+                    if supported and not self._premises_held(claim, [by_number[n] for n in supported], premise):
                         supported = []
             if not supported:
                 result.sentences.append(CheckedSentence(claim, valid, max(scored.values(), default=0.0), False, reason))
@@ -371,8 +379,13 @@ class CitationChecker:
         return [], scored
 
     @staticmethod
-    def _names_held(claim: str, items: Sequence[Evidence], question: str) -> bool:
-        """Every name the claim repeats from the question is named by ``items`` (``rag.facts.unsupported_names``)."""
+    def _premises_held(claim: str, items: Sequence[Evidence], question: str) -> bool:
+        """Every name the claim repeats from the question is named by ``items`` (``rag.facts.unsupported_names``),
+        no change or event is claimed the other way round from theirs (``rag.facts.reversed_direction``),
+        and some word of its answer is theirs (``rag.facts.unsaid_answer``)."""
+        sentences = [item.readable for item in items]
+        if reversed_direction(claim, sentences, question) or unsaid_answer(claim, sentences, question):
+            return False
         return not unsupported_names(claim, [_passage(item) for item in items], question)
 
     def _judged(self, claim: str, item: Evidence) -> bool:

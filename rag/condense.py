@@ -79,6 +79,24 @@ def looks_like_follow_up(question: str) -> bool:
     return len(content_terms(question)) < _STANDALONE_MIN_TERMS
 
 
+# "The two", "both": a pair the conversation named.
+_PAIR_REFERENCE = re.compile(r"\b(?:the two|both)\b", re.IGNORECASE)
+# An answer longer than this is no name: only a short one is carried with the previous question.
+_CARRIED_ANSWER_WORDS = 12
+
+
+def _points_back(question: str) -> bool:
+    """Whether ``question`` still holds a word that refers into the conversation ("it", "they", "the two")."""
+    words = {word.lower() for word in _WORD.findall(question)}
+    return bool(words & _BACK_REFERENCES) or _PAIR_REFERENCE.search(question) is not None
+
+
+def _last_answer(history: Sequence[ChatTurn]) -> str:
+    """The last answer of the conversation when it is short enough to name something ("Hainan Free Trade Port.")."""
+    answers = [turn.content for turn in history if turn.role == "assistant"]
+    return answers[-1] if answers and len(answers[-1].split()) <= _CARRIED_ANSWER_WORDS else ""
+
+
 def carry_over_terms(question: str, previous: str) -> str:
     """The previous question's content words that the follow-up lacks, in their original order."""
     have = set(content_terms(question))
@@ -119,8 +137,15 @@ def condense_question(question: str, history: Sequence[ChatTurn] | None, generat
             if has_han(question) and not _keeps_referent(rewritten, previous_questions[-1]):
                 # A small model often drops the Chinese subject ("有多少学员参加？"): carry it.
                 return f"{rewritten}（{previous_questions[-1]}）"
-            if has_han(question) or _keeps_own_words(rewritten, question):
+            if has_han(question):
                 return rewritten
+            if _keeps_own_words(rewritten, question):
+                if not _points_back(rewritten):
+                    return rewritten
+                # "... want the two to develop together?": the rewrite kept the reference, not what it
+                # refers to. The previous turn's words (its question and its answer) name it.
+                terms = carry_over_terms(rewritten, f"{previous_questions[-1]} {_last_answer(history)}")
+                return f"{rewritten} ({terms})" if terms else rewritten
             # Else the words the asker used are kept, and the previous question names the referent.
     if has_han(question):
         # Chinese has no spaces to pick words out by: the previous question is carried whole, but

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +63,17 @@ class Evidence:
     def readable(self) -> str:
         """The span with its context: what is scored, shown to the generator and checked against."""
         return f"{self.context}\n{self.text}" if self.context else self.text
+
+    def shown_beside(self, quoted: Collection[str]) -> str:
+        """:attr:`readable`, less the context when that sentence is itself among the ``quoted`` texts.
+
+        "It has announced ..." needs the sentence before it, unless that sentence is shown on its own
+        too: then it would be read (and cost prompt tokens) twice. A table row keeps its caption and
+        header whatever else is shown: they are how its cells are read.
+        """
+        if "|" in self.text or self.context.strip() not in quoted:
+            return self.readable
+        return self.text
 
     @property
     def page(self) -> int | None:
@@ -218,6 +229,34 @@ def keep_asked_rows(question: str, candidates: list[Evidence]) -> list[Evidence]
     ]
 
 
+def keep_asked_tables(question: str, candidates: list[Evidence]) -> list[Evidence]:
+    """Leave out the rows of tables whose caption lacks what the question names, when another table's has it.
+
+    "What did the world import in 2001, per the goods trade table?" wants "Table 2: World Goods Trade
+    Situation": the 2001 row of "Table 3: World Service Trade Situation" has the same year, the same
+    header and scores as well. Only the words that tell the captions apart count ("goods",
+    "service"); rows stay as they are when the question names none of them.
+    """
+    asked = set(content_terms(question))
+    captions = {id(item): caption for item in candidates if (caption := _caption(item))}
+    terms = {caption: set(content_terms(caption)) for caption in set(captions.values())}
+    if len(terms) < 2:
+        return candidates
+    shared = set.intersection(*terms.values())
+    named = {caption for caption, words in terms.items() if (words - shared) & asked}
+    if not named or len(named) == len(terms):
+        return candidates
+    return [item for item in candidates if id(item) not in captions or captions[id(item)] in named]
+
+
+def _caption(item: Evidence) -> str | None:
+    """The caption a table row is read under, or that a whole (small) table opens with."""
+    if row_label(item):
+        return item.context.splitlines()[0]
+    first_line = item.text.strip().split("\n", 1)[0]
+    return first_line if _TABLE_CAPTION.match(first_line) else None
+
+
 def _caption_before(text: str, row_start: int) -> int | None:
     line_start = text.rfind("\n", 0, max(row_start - 1, 0)) + 1
     line = text[line_start : max(row_start - 1, line_start)]
@@ -261,6 +300,7 @@ class EvidenceSelector:
         candidates = [c for c in candidates if not restates_question(query_tokens, c.text)]
         candidates = [c for c in candidates if not is_reference_entry(c.text)]
         candidates = keep_asked_rows(question, candidates)
+        candidates = keep_asked_tables(question, candidates)
         if not candidates:
             return []
         for candidate in candidates:

@@ -203,6 +203,8 @@ def redated(claim: str, evidence: str, given: Iterable[str] = (), asked_years: I
 
 # Two sides of one flow: a figure for one is never a figure for the other.
 _SIDES = (("export", "import"), ("inflow", "outflow"), ("surplus", "deficit"))
+# The sum of both sides ("total trade"): a figure of one side is not the total.
+_TOTAL = "total"
 # Clauses for telling the sides apart: not cut at "and", which joins the sides in "the import and
 # export volume of 6.8 trillion yuan" (both sides: not judged).
 _SIDE_CLAUSE_BREAK = re.compile(r"[;,]\s+|\s+(?:while|whereas|but|compared with|against)\s+")
@@ -234,19 +236,24 @@ def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
     "China exported 177.644 billion dollars to the US [1]" citing "China's exports to the U.S. were
     581.783 billion dollars, ..., and imports from the U.S. were 177.644 billion dollars": 177.644
     is the imports' figure. A value is judged by its clause (or its table row and column header);
-    one whose clause names neither side, or both, is not judged.
+    one whose clause names neither side, or both, is not judged. A claim about the total of both
+    sides ("total trade", "exports plus imports") does not hold a figure given for one side only.
     """
     labels = _labels("\n".join(texts))
     swapped: list[str] = []
     for clause in _SIDE_CLAUSE_BREAK.split(claim):
-        claimed = _side(set(content_terms(clause)))
+        terms = set(content_terms(clause))
+        claimed = _side(terms)
+        # "Total trade (exports plus imports) grew by 16.77%", where 16.77 is the exports' growth only.
+        total = _TOTAL in terms and 0 not in claimed and "|" not in clause  # not a quoted row under its header
         for value in dict.fromkeys(_values(clause)):
-            sides = [_side(words) for words in labels.get(value, [])]
+            found = labels.get(value, [])
+            sides = [_side(words) for words in found]
             if (
                 sides
                 and claimed
                 and all(any(i in side and side[i] != name for i, name in claimed.items()) for side in sides)
-            ):
+            ) or (found and total and all(0 in _side(words) and _TOTAL not in words for words in found)):
                 swapped.append(value)
     return swapped
 
@@ -293,6 +300,79 @@ def resided(claim: str, evidence: str) -> str | None:
     return None
 
 
+# Which way a change, or an event, goes. "up"/"down" count only before a figure ("up 1.2%"), not in
+# "set up" or "up to"; "growth" is a noun of either way ("growth slowed") and not counted.
+_DIRECTIONS = (
+    (
+        (
+            "up",
+            r"increas\w*|rises?|rising|rose|risen|grew|grows?|growing|grown|rais(?:e|ed|es|ing)|upgrad\w*"
+            r"|climb\w*|jump\w*|surg(?:e|ed|es|ing)|higher|up(?=\s+(?:by\s+)?\d)",
+        ),
+        (
+            "down",
+            r"decreas\w*|declin\w*|falls?|falling|fell|fallen|drop\w*|lower\w*|cuts?|cutting|downgrad\w*"
+            r"|shr[aiu]nk\w*|contract(?:ed|ion|ing)|reduc\w*|slip\w*|plung\w*|down(?=\s+(?:by\s+)?\d)",
+        ),
+    ),
+    (
+        ("start", r"establish\w*|set(?:s|ting)? up|creat(?:e|ed|es|ing)|launch\w*|founded|inaugurat\w*"),
+        (
+            "end",
+            r"abolish\w*|wound up|wind(?:s|ing)? up|dissolv\w*|disband\w*|scrap\w*|shut(?:s|ting)? down"
+            r"|clos(?:e|ed|es|ing) down|terminat\w*",
+        ),
+    ),
+)
+_DIRECTION_WORDS = [
+    [(name, re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)) for name, pattern in pair] for pair in _DIRECTIONS
+]
+
+
+def _directions(text: str) -> dict[int, str]:
+    """Which way ``text`` goes in each pair (index -> "up", "down", "start" or "end"), where it goes one way only."""
+    found: dict[int, str] = {}
+    for index, pair in enumerate(_DIRECTION_WORDS):
+        ways = [name for name, pattern in pair if pattern.search(text)]
+        if len(ways) == 1:
+            found[index] = ways[0]
+    return found
+
+
+def _turned(claimed: dict[int, str], stated: dict[int, str], all_stated: Iterable[dict[int, str]]) -> bool:
+    """``claimed`` goes the other way from ``stated`` in some pair, and no ``all_stated`` goes its way."""
+    return any(
+        index in stated and stated[index] != way and all(other.get(index) != way for other in all_stated)
+        for index, way in claimed.items()
+    )
+
+
+def reversed_direction(claim: str, texts: Sequence[str], question: str = "") -> bool:
+    """The claim turns round a change or an event that its cited passages state the other way.
+
+    * A figure: "Imports from the US increased by 1.1% [1]" citing "... imports from the U.S. were
+      177.644 billion dollars, down 1.1%": the clause that prints 1.1 says down. A figure whose
+      clauses go no way, or both ways, is not judged.
+    * A premise: "Why did the IMF raise its forecast four times?" answered "The IMF raised its
+      forecast four times due to ... [1]" citing "The IMF has downgraded its global growth forecast
+      four times": the question's way, repeated, where the cited passages only go the other way.
+
+    ``texts`` are the cited sentences themselves, not their whole passages (which tell of other things).
+    """
+    claimed = _DOCUMENT_YEAR.sub("", _ATTRIBUTION.sub("", claim))
+    prose = [line for text in texts for line in _table_rows(text)[1]]
+    clauses = [clause for line in prose for clause in _SIDE_CLAUSE_BREAK.split(line)]
+    for clause in _SIDE_CLAUSE_BREAK.split(claimed):
+        way = _directions(clause)
+        for value in dict.fromkeys(_values(clause)) if way else ():
+            stated = [_directions(other) for other in clauses if value in _values(other)]
+            if any(_turned(way, one, stated) for one in stated):
+                return True
+    premise = {i: w for i, w in _directions(question).items() if _directions(claimed).get(i) == w}
+    cited = _directions(" ".join(prose))
+    return _turned(premise, cited, [cited])
+
+
 def _is_percent(text: str, end: int) -> bool:
     return re.match(r"\s*(?:%|percent\b|per cent\b)", text[end:], re.IGNORECASE) is not None
 
@@ -324,12 +404,16 @@ _DOCUMENT_YEAR = re.compile(
     re.IGNORECASE,
 )
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_ORDINAL_PATTERN = rf"(?:{'|'.join(_ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th))"
+_ORDINAL = re.compile(rf"\b{_ORDINAL_PATTERN}\b", re.IGNORECASE)
 # One of a series of events: "the third day", "the 2nd round", "the fifth batch of pilot zones".
 _ORDINAL_PHRASE = re.compile(
-    rf"\b(?P<ordinal>{'|'.join(_ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th))\s+(?:[\w-]+\s+)?"
-    r"(?P<noun>day|week|month|round|batch|phase|stage|session|edition)s?\b",
+    rf"\b(?P<ordinal>{_ORDINAL_PATTERN})\s+(?:[\w-]+\s+)?"
+    r"(?P<noun>day|week|month|round|batch|phase|stage|session|edition|place|position)s?\b",
     re.IGNORECASE,
 )
+# A rank ("fourth place") is stated by "ranking fourth" as well: its ordinal anywhere in the passage will do.
+_RANK_NOUNS = ("place", "position")
 # "China" is named by "Chinese", "Egypt" by "Egyptian": a shared stem of this length counts.
 _STEM = 4
 
@@ -362,20 +446,47 @@ def unsupported_names(claim: str, texts: Sequence[str], question: str) -> list[s
     missing += [year for year in dict.fromkeys(YEAR.findall(claimed)) if year in asked_years - stated_years]
     # "the third day", "the fifth batch": which one of a series is a premise as well.
     asked_ordinals, stated_ordinals = _ordinals(question), _ordinals(text)
+    ranked = {_ordinal_number(word) for word in _ORDINAL.findall(text)}
     missing += [
-        phrase for key, phrase in _ordinals(claimed).items() if key in asked_ordinals and key not in stated_ordinals
+        phrase
+        for key, phrase in _ordinals(claimed).items()
+        if key in asked_ordinals and key not in stated_ordinals and not (key[1] in _RANK_NOUNS and key[0] in ranked)
     ]
     return missing
+
+
+# Words alike in their first letters are one word here ("ministry", "minister"; "taken", "takes").
+_ANSWER_STEM = 5
+
+
+def unsaid_answer(claim: str, texts: Sequence[str], question: str) -> bool:
+    """None of the claim's own words (those the question does not give) is in its cited passages.
+
+    "The permanent secretariat was taken over by the trade minister [1]" citing "The establishment
+    of a permanent secretariat to coordinate ongoing collaboration ...": its answer (taken over, trade
+    minister) is said nowhere in [1], only its premise is. One word of the answer in the passage
+    will do, so a paraphrase passes; a claim giving a figure of its own is left to the number check.
+    """
+    claimed = _ATTRIBUTION.sub("", claim)
+    if {_normal(n) for n in NUMBER.findall(claimed)} - {_normal(n) for n in NUMBER.findall(question)}:
+        return False  # a figure of its own answers: the number check judges it
+    asked = set(content_terms(question))
+    own = {term[:_ANSWER_STEM] for term in content_terms(claimed)} - {term[:_ANSWER_STEM] for term in asked}
+    return bool(own) and not own & {term[:_ANSWER_STEM] for term in content_terms("\n".join(texts))}
 
 
 def _ordinals(text: str) -> dict[tuple[int, str], str]:
     """``(3, "day") -> "third day"`` for each "third day", "3rd day" or "third training day" of ``text``."""
     found: dict[tuple[int, str], str] = {}
     for match in _ORDINAL_PHRASE.finditer(text):
-        ordinal = match["ordinal"].lower()
-        number = int(ordinal[:-2]) if ordinal[:-2].isdigit() else _ORDINAL_WORDS.index(ordinal) + 1
-        found.setdefault((number, match["noun"].lower()), match[0])
+        found.setdefault((_ordinal_number(match["ordinal"]), match["noun"].lower()), match[0])
     return found
+
+
+def _ordinal_number(ordinal: str) -> int:
+    """3 for "third" or "3rd"."""
+    ordinal = ordinal.lower()
+    return int(ordinal[:-2]) if ordinal[:-2].isdigit() else _ORDINAL_WORDS.index(ordinal) + 1
 
 
 def _initials(name: str) -> str:

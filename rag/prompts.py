@@ -83,11 +83,13 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
     """The numbered evidence lines of the prompt.
 
     Titles and pages are left out: the model does not need them (citations carry them), they cost
-    prompt tokens, and a small model tends to copy them into the answer.
+    prompt tokens, and a small model tends to copy them into the answer. A sentence's context is left
+    out when that sentence is itself in the evidence.
     """
+    quoted = {item.text.strip() for item in evidence}
     lines = []
     for item in evidence:
-        lines.append(f"[{item.n}] {table_for_prompt(item.readable)}")
+        lines.append(f"[{item.n}] {table_for_prompt(item.shown_beside(quoted))}")
     return "\n".join(lines)
 
 

@@ -40,9 +40,7 @@ class ExtractiveGenerator:
         chosen.sort(key=lambda item: item.n)
         quoted = {item.text.strip() for item in chosen}
         for index, item in enumerate(chosen):
-            # "It has announced ..." is quoted with the sentence before it, unless that one is quoted too.
-            shown = item.text if item.context.strip() in quoted else item.readable
-            sentence = " ".join(shown.split())
+            sentence = " ".join(item.shown_beside(quoted).split())
             if sentence[-1:] in ".!?":
                 sentence = f"{sentence[:-1]} [{item.n}]{sentence[-1]}"
             else:  # a heading or table row: close it, so each quote stays its own sentence

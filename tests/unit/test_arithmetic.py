@@ -11,7 +11,7 @@ import numpy as np
 
 from core.config import EvidenceSettings
 from core.documents import Chunk, make_chunk_id
-from rag.arithmetic import count_lines, derived_numbers, looked_up_line, worked_answer, worked_lines
+from rag.arithmetic import count_lines, derived_numbers, looked_up_line, prose_lines, worked_answer, worked_lines
 from rag.citations import CitationChecker
 from rag.evidence import Evidence
 from rag.prompts import answer_messages
@@ -149,3 +149,28 @@ def test_two_counts_of_what_the_question_counts_are_subtracted() -> None:
     # Only a "how many more / fewer" question is answered so; one count alone has nothing to be set against.
     assert count_lines("How many pilot free trade zones does China have?", evidence) == []
     assert count_lines(TOTALS, [item(ZONES_2025, 1), item(CASES_2024, 2)]) == []
+
+
+def test_a_sentence_of_two_years_gives_each_figure_the_year_that_follows_it() -> None:
+    """ "from almost 2 trillion in 2016 to 1.5 trillion in 2019": 2019's figure is 1.5, not the sentence's first."""
+    fdi_2019 = item(
+        "Global foreign direct investment (FDI) fell from almost 2 trillion US dollars in 2016 to 1.5 trillion "
+        "US dollars in 2019.",
+        1,
+    )
+    fdi_2021 = item(
+        "The 2020 pandemic caused a drop in global FDI to less than 1 trillion US dollars, rebounding to 1.58 "
+        "trillion US dollars in 2021.",
+        2,
+    )
+    # Another figure of the same unit for 2021, whose clause shares as many of the question's words.
+    economy = item("The global economy increased to 96.29 trillion US dollars in 2021.", 3)
+    lines = prose_lines(
+        "Was global FDI in 2021 above or below its 2019 level, and by how much?",
+        [fdi_2019, fdi_2021, economy],
+        ["2019", "2021"],
+    )
+    assert lines[0] == (
+        "From [1] and [2]: 1.5 trillion US dollars in 2019 and 1.58 trillion US dollars in 2021: "
+        "2021 is 0.08 trillion US dollars more."
+    )

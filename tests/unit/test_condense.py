@@ -218,7 +218,7 @@ def test_overly_long_rewrite_is_ignored() -> None:
 
 def test_rewrite_at_the_length_limit_is_still_used() -> None:
     """The guard is ``<=`` the limit: a reply of exactly that length is accepted."""
-    kept = "How many members reached it "
+    kept = "How many members reached the APEC roadmap "
     at_limit = kept + "y" * (4 * len(FOLLOW_UP) + 200 - len(kept))
     assert condense_question(FOLLOW_UP, conversation(PREVIOUS), FakeGenerator(at_limit)) == at_limit
 
@@ -233,6 +233,24 @@ def test_a_rewrite_that_drops_the_follow_up_s_own_words_is_not_used() -> None:
     assert condense_question(question, conversation(previous), generator) == (
         f"{question} (eastern ports western region team)"
     )
+
+
+def test_a_rewrite_that_still_points_back_carries_the_previous_turn_s_words() -> None:
+    """ "... want the two to develop together?" kept the reference, not its referent: the previous
+    question and its short answer name it (the Hainan Free Trade Port and the west)."""
+    history = [
+        ChatTurn(
+            role="user", content="Which free trade port does the western-region article want the west to work with?"
+        ),
+        ChatTurn(role="assistant", content="Hainan Free Trade Port."),
+    ]
+    question = "In which key industries does it want the two to develop together?"
+    rewrite = "In which key industries does the western-region article want the two to develop together?"
+    condensed = condense_question(question, history, FakeGenerator(rewrite))
+    assert condensed.startswith(rewrite + " (")
+    assert "Hainan" in condensed and "port" in condensed
+    resolved = "In which key industries does the article want the west and Hainan to develop together?"
+    assert condense_question(question, history, FakeGenerator(resolved)) == resolved
 
 
 # --- Chinese follow-ups ---------------------------------------------------------------------------

@@ -430,6 +430,22 @@ def test_rows_stay_when_no_row_label_is_asked_about() -> None:
     assert len([item for item in evidence if item.context]) >= 2  # several years, none singled out
 
 
+def test_rows_of_a_table_whose_caption_lacks_what_the_question_names_are_left_out() -> None:
+    """ "Per the services table": the same year's row of the goods table (same header) is left out;
+    rows stay when the question names no word that tells the captions apart."""
+    services_caption = "Table 4: Services exports by year"
+    services = [f"{year} | {year * 3:,} | {year * 2:,}" for year in range(1960, 2020)]
+    goods = make_chunk(BIG_TABLE_TEXT)
+    services_chunk = make_chunk(f"{services_caption}\n{HEADER}\n" + "\n".join(services), index=1, char_start=5000)
+    hits = [make_hit(goods), make_hit(services_chunk)]
+    selector, _ = make_selector()
+    asked = selector.select("What were services exports in 2014?", hits, max_items=5)
+    captions = {item.context.splitlines()[0] for item in asked if item.context}
+    assert captions == {services_caption}
+    either = selector.select("What were exports in 2014?", hits, max_items=5)
+    assert {item.context.splitlines()[0] for item in either if item.context} == {CAPTION, services_caption}
+
+
 # --- bibliography entries ---------------------------------------------------------------------
 
 

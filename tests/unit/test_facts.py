@@ -15,7 +15,9 @@ from rag.facts import (
     off_year,
     redated,
     resided,
+    reversed_direction,
     swapped_values,
+    unsaid_answer,
     unsupported_names,
     year_ties,
 )
@@ -387,3 +389,103 @@ def test_imports_and_exports_named_together_are_not_one_side() -> None:
     claim = "The total value of the exports and imports of the zones in 2021 was 6.8 trillion yuan."
     assert swapped_values(claim, [volume]) == []
     assert swapped_values("The zones' exports were 6.8 trillion yuan in 2021.", [volume]) == []
+
+
+IMF = (
+    "The IMF has downgraded its global economic growth forecast four times in 2022, estimating a global GDP "
+    "growth rate of 3.2% for the year, a significant decrease of 2.8 percentage points compared to 2021."
+)
+
+
+def test_a_figure_claimed_to_go_the_other_way_is_reversed() -> None:
+    """1.1% is "down 1.1%" in its clause: "increased by 1.1%" turns it round; a figure going no way is not judged."""
+    assert reversed_direction("China's imports from the US increased by 1.1% in 2022.", [US_TRADE])
+    assert not reversed_direction("China's imports from the US fell by 1.1% in 2022.", [US_TRADE])
+    assert not reversed_direction("China's exports to the US rose 1.2% in 2022.", [US_TRADE])
+    assert reversed_direction("China's exports to the US dropped 1.2% in 2022.", [US_TRADE])
+    # 581.783 is printed in a clause that goes no way: not judged, whatever the claim says.
+    assert not reversed_direction("China's exports to the US fell to 581.783 billion dollars.", [US_TRADE])
+    mixed = "Exports grew by 12 percent, imports fell by 3 percent."
+    assert not reversed_direction("Exports rose by 12 percent.", [mixed])
+
+
+def test_a_premise_repeated_the_other_way_round_from_the_cited_passage_is_reversed() -> None:
+    """ "Why did the IMF raise its forecast?" where the passage says it downgraded it (a false premise)."""
+    asked = "Why did the IMF raise its forecast for world economic growth four times during 2022?"
+    claim = "The IMF raised its forecast for world economic growth four times during 2022 due to high inflation."
+    assert reversed_direction(claim, [IMF], asked)
+    assert not reversed_direction("The IMF lowered its growth forecast four times in 2022.", [IMF], "How often?")
+    # Passages that go both ways, or no way, do not contradict the premise.
+    both = "Exports rose in 2022 while imports fell."
+    assert not reversed_direction("Exports rose in 2022.", [both], "Why did exports rise in 2022?")
+    secretariat = "The establishment of a permanent secretariat to coordinate ongoing collaboration ensures continuity."
+    wound_up = "The Congress wound up its secretariat in 2024."
+    assert reversed_direction(wound_up, [secretariat], "When did the Congress wind up its secretariat?")
+    assert not reversed_direction("A secretariat was set up.", [secretariat], "Why was a secretariat set up?")
+    # "set up", "up to": no figure follows, no direction.
+    assert not reversed_direction("The zone was set up in 2013.", ["Exports fell by 3%."], "When was the zone set up?")
+
+
+def test_the_citation_check_drops_a_claim_that_turns_a_change_round() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    question = "How did China's purchases of American goods move in 2022, in percentage terms?"
+    wrong = "China's imports from the U.S. increased by 1.1% in 2022 [1]."
+    assert checker.check(wrong, [item(US_TRADE, 1)], question).text == ""
+    right = "China's imports from the U.S. were down 1.1% in 2022 [1]."
+    assert checker.check(right, [item(US_TRADE, 1)], question).text == right
+    premise = "Why did the IMF raise its forecast four times in 2022?"
+    assert checker.check("The IMF raised its forecast four times in 2022 [1].", [item(IMF, 1)], premise).text == ""
+
+
+def test_a_rank_the_question_names_must_be_the_cited_passage_s() -> None:
+    """ "Why did China slip to fourth place?" where the passage ranks it first ("ranking first" is first place)."""
+    ranking = "By 2021, trade had grown to 6.9 trillion US dollars, ranking first globally for two consecutive years."
+    asked = "Why did China slip to fourth place among the world's traders in 2021?"
+    assert unsupported_names("China slipped to fourth place in 2021 due to the pandemic [1].", [ranking], asked) == [
+        "fourth place"
+    ]
+    first = "Did China take first place among the world's traders in 2021?"
+    assert unsupported_names("China took first place in 2021 [1].", [ranking], first) == []
+
+
+SECRETARIAT = (
+    "The establishment of a permanent secretariat to coordinate ongoing collaboration ensures that the momentum "
+    "generated during the Congress will be maintained."
+)
+
+
+def test_an_answer_whose_own_words_its_citation_never_says_is_unsaid() -> None:
+    """The premise repeated, then an answer from nowhere (the prompt's example): only the premise is cited."""
+    asked = "After the Free Zone Congress wound up its permanent secretariat, who took over coordinating the work?"
+    assert unsaid_answer("The permanent secretariat was taken over by the trade minister.", [SECRETARIAT], asked)
+    # One word of the answer in the passage will do; a figure of its own is the number check's.
+    said = "The secretariat coordinates ongoing collaboration."
+    assert not unsaid_answer(said, [SECRETARIAT], "What does the secretariat do?")
+    assert not unsaid_answer("It began 88 days later.", ["Training started on 22 December."], "How many days later?")
+
+
+def test_the_citation_check_drops_an_answer_its_citation_never_says() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    asked = "Who took over the permanent secretariat of the Congress?"
+    made_up = "The permanent secretariat of the Congress was taken over by the trade minister [1]."
+    assert checker.check(made_up, [item(SECRETARIAT, 1)], asked).text == ""
+    said = "The permanent secretariat of the Congress coordinates ongoing collaboration [1]."
+    assert checker.check(said, [item(SECRETARIAT, 1)], asked).text == said
+
+
+def test_a_figure_of_one_side_is_not_the_total_of_both() -> None:
+    """ "Total trade (exports plus imports) grew by 16.77%" reads the exports' growth column of the row."""
+    table = (
+        "Table 2: World Goods Trade\n| Export | Import | Total trade (Exports and imports) | Export growth rate (%) "
+        "| Import growth rate (%) | Total trade growth rate (%)\n2003 | 7,590,832 | 7,771,071 | 15,361,903 | 16.77 "
+        "| 16.74 | 16.76"
+    )
+    claim = "The total world goods trade (exports plus imports) grew by {}% in 2003."
+    assert swapped_values(claim.format("16.77"), [table]) == ["16.77"]
+    assert swapped_values(claim.format("16.76"), [table]) == []
+    assert swapped_values("Total exports grew by 16.77% in 2003.", [table]) == []  # one side's total
+    # An extractive answer quotes the row under its header, "Total trade" and all: not a claim about the total.
+    assert swapped_values(" ".join(table.split()), [table]) == []
+    prose = "China's total trade reached 6.3 trillion dollars, with exports of 3.6 trillion dollars."
+    assert swapped_values("China's total trade was 3.6 trillion dollars.", [prose]) == ["3.6"]
+    assert swapped_values("China's total trade was 6.3 trillion dollars.", [prose]) == []

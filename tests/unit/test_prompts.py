@@ -76,6 +76,23 @@ def test_evidence_lines_carry_numbers_and_text_but_no_titles() -> None:
     assert "A Very Long Title" not in user and "p. 5" not in user
 
 
+def test_a_pronoun_sentence_is_shown_without_its_context_when_that_sentence_is_evidence_too() -> None:
+    """The context is read once: a second copy cost the prompt budget a piece of evidence (hard set)."""
+    before = "The Zhejiang FTZ set up a bunkering centre."
+    pronoun = _evidence("It has announced the bonded fuel price.", 2)
+    pronoun.context = before
+    lines = format_evidence([_evidence(before, 1), pronoun]).splitlines()
+    assert lines == ["[1] The Zhejiang FTZ set up a bunkering centre.", "[2] It has announced the bonded fuel price."]
+    alone = format_evidence([pronoun]).splitlines()
+    assert alone == ["[2] The Zhejiang FTZ set up a bunkering centre. It has announced the bonded fuel price."]
+    # A table row is read under its caption and header even when the caption is evidence of its own.
+    caption = "Table 4: Inflows\n| 2008 | 2009"
+    row = _evidence("Inflow Volume | 16,974 | 10,403", 2)
+    row.context = caption
+    lines = format_evidence([_evidence(caption, 1), row]).splitlines()
+    assert lines[-1] == "Inflow Volume: 2008 16,974; 2009 10,403"
+
+
 def test_query_of_an_empty_or_filtered_out_collection_returns_nothing(tmp_path: Path) -> None:
     import chromadb
 
