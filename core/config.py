@@ -189,6 +189,12 @@ class LlamaCppSettings(BaseModel):
     n_threads_batch: int = Field(0, ge=0, description="Prompt-processing threads; 0 = number of CPU cores.")
     max_tokens: int = Field(160, ge=1, le=2048, description="Longest answer in tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
+    prompt_states_mb: int = Field(
+        128,
+        ge=0,
+        description="RAM kept for the model states of recent prompts, so a follow-up's or a Chinese question's "
+        "switch between prompts does not re-read each fixed system prompt; 0 = off.",
+    )
     judge: bool = Field(False, description="Also ask the LLM a yes/no support question per answer sentence.")
 
 

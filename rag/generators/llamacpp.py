@@ -11,6 +11,13 @@ prompt starts with the same tokens (the fixed system prompt), evaluates only the
 (Measured: Qwen2.5-1.5B, 2 busy cores, 250-token system prompt: first token 21-39 s cold,
 1.6 s reused.)
 
+Prompt states: a follow-up (condense, then answer) or a Chinese question (translate, answer,
+translate back) switches between system prompts, and each switch evicts the previous prefix. A
+small RAM cache of recent model states (``prompt_states_mb``) restores the longest matching prefix
+instead of re-reading it. llama-cpp-python stores each state with the logits of every prompt row
+(n_batch x vocabulary floats: 300 MB for Qwen2.5); nothing reads them back here (``logits_all`` is
+off), so :class:`_LeanStates` keeps only the last row: a state is then about 30 KB per token.
+
 Usage::
 
     from rag.llm_models import resolve_model_path
@@ -74,6 +81,7 @@ class LlamaCppGenerator:
             )
         except (ValueError, RuntimeError) as error:  # llama-cpp-python raises ValueError on a bad file
             raise GeneratorUnavailableError(f"llama.cpp could not load {model_path}: {error}") from error
+        self._use_prompt_states()
 
     def stream(
         self, messages: list[ChatMessage], *, max_tokens: int | None = None, stop: list[str] | None = None
@@ -119,9 +127,35 @@ class LlamaCppGenerator:
         """
         with self._lock:
             self._llm.reset()
+            self._use_prompt_states()
+
+    def _use_prompt_states(self) -> None:
+        """A fresh (empty) cache of recent prompt states, or none when ``prompt_states_mb`` is 0."""
+        capacity = self._settings.prompt_states_mb << 20
+        self._llm.set_cache(_lean_states(capacity) if capacity else None)
+
+    @property
+    def cached_prompt_states(self) -> int:
+        """How many prompt states the cache holds (0 when it is off)."""
+        cache: Any = self._llm.cache  # a LlamaRAMCache, whose states sit in ``cache_state``
+        return len(cache.cache_state) if cache is not None else 0
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` costs in a prompt (no BOS; special tokens are not parsed)."""
         if not text:
             return 0
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+
+def _lean_states(capacity_bytes: int) -> Any:
+    """An LRU cache of model states keyed by their tokens (``llama_cpp.LlamaRAMCache``), storing
+    each state's last logits row only (see the module docstring)."""
+    from llama_cpp import LlamaRAMCache
+
+    class _LeanStates(LlamaRAMCache):
+        def __setitem__(self, key: Any, value: Any) -> None:
+            # load_state broadcasts the stored rows over the restored prompt's rows: one row is enough.
+            value.scores = value.scores[-1:].copy()
+            super().__setitem__(key, value)
+
+    return _LeanStates(capacity_bytes)

@@ -56,6 +56,51 @@ def test_llamacpp_streams_pieces_that_join_to_the_full_answer(smol: Any) -> None
     assert "".join(pieces) == smol.complete(QUESTION)
 
 
+# A long fixed system prompt, as the answer prompt has: what the prompt-state cache saves re-reading.
+_LONG_SYSTEM = "You answer questions about free trade zones. " + "Use only the evidence given. " * 20
+
+
+def _prompt_tokens_read(smol: Any, messages: list[ChatMessage]) -> int:
+    """Prompt tokens llama.cpp evaluated to answer ``messages`` (its perf counter, reset before)."""
+    import llama_cpp
+
+    llama_cpp.llama_perf_context_reset(smol._llm.ctx)
+    smol.complete(messages, max_tokens=2)
+    return int(llama_cpp.llama_perf_context(smol._llm.ctx).n_p_eval)
+
+
+def test_llamacpp_switching_prompts_restores_the_system_prompt_from_its_saved_state(smol: Any) -> None:
+    """A follow-up condenses (one system prompt), then answers (another): back on the answer's
+    system prompt, only the new user message is read; the saved states keep one logits row each."""
+    answer_prompt: list[ChatMessage] = [{"role": "system", "content": _LONG_SYSTEM}, {"role": "user", "content": "Hi"}]
+    condense_prompt: list[ChatMessage] = [
+        {"role": "system", "content": "Rewrite the question as one standalone question."},
+        {"role": "user", "content": "And the second one?"},
+    ]
+    follow_up: list[ChatMessage] = [
+        {"role": "system", "content": _LONG_SYSTEM},
+        {"role": "user", "content": "Which zone was first?"},
+    ]
+    system_tokens = smol.count_tokens(_LONG_SYSTEM)
+    smol.forget_prompt_cache()
+    assert _prompt_tokens_read(smol, answer_prompt) > system_tokens  # cold: everything is read
+    _prompt_tokens_read(smol, condense_prompt)  # evicts the answer prompt from the context
+    assert smol.cached_prompt_states == 2
+    assert _prompt_tokens_read(smol, follow_up) < system_tokens / 4
+    assert all(state.scores.shape[0] == 1 for state in smol._llm.cache.cache_state.values())
+
+
+def test_llamacpp_without_prompt_states_reads_the_system_prompt_again(smol: Any) -> None:
+    from rag.generators.llamacpp import LlamaCppGenerator
+
+    off = LlamaCppGenerator(smol.model_path, smol._settings.model_copy(update={"prompt_states_mb": 0}))
+    answer_prompt: list[ChatMessage] = [{"role": "system", "content": _LONG_SYSTEM}, {"role": "user", "content": "Hi"}]
+    off.complete(answer_prompt, max_tokens=2)
+    off.complete([{"role": "system", "content": "Reply briefly."}, {"role": "user", "content": "Hi"}], max_tokens=2)
+    assert off.cached_prompt_states == 0
+    assert _prompt_tokens_read(off, answer_prompt) > smol.count_tokens(_LONG_SYSTEM)
+
+
 def test_llamacpp_closing_early_stops_and_the_model_stays_usable(smol: Any) -> None:
     stream = smol.stream(QUESTION, max_tokens=24)
     first = next(stream)
