@@ -452,6 +452,13 @@ def unsupported_names(claim: str, texts: Sequence[str], question: str) -> list[s
         for key, phrase in _ordinals(claimed).items()
         if key in asked_ordinals and key not in stated_ordinals and not (key[1] in _RANK_NOUNS and key[0] in ranked)
     ]
+    # "Why did China slip to fourth place?" answered with "ranking first globally": a rank the question
+    # presupposes is a premise of the answer whether or not the answer repeats it.
+    missing += [
+        phrase
+        for key, phrase in asked_ordinals.items()
+        if key[1] in _RANK_NOUNS and key not in stated_ordinals and key[0] not in ranked and phrase not in missing
+    ]
     return missing
 
 

@@ -16,7 +16,7 @@ import pytest
 from core.config import EvidenceSettings
 from core.documents import Chunk, make_chunk_id
 from index.embedders import Embedder
-from rag.evidence import Evidence, EvidenceSelector, evidence_units
+from rag.evidence import YEAR_AGREEMENT, Evidence, EvidenceSelector, evidence_units, year_agreement
 from rag.generators.extractive import ExtractiveGenerator
 from rag.retriever import RetrievedChunk
 
@@ -472,3 +472,26 @@ def test_bibliography_entries_are_never_evidence() -> None:
     selector, _ = make_selector()
     evidence = selector.select(QUESTION, [make_hit(chunk)])
     assert [item.text for item in evidence] == [SHANGHAI]
+
+
+def test_year_agreement_favours_the_asked_year_and_disfavours_only_other_years() -> None:
+    assert year_agreement({"2023"}, "Trade with partners rose to 35% in 2023.") == YEAR_AGREEMENT
+    assert year_agreement({"2023"}, "In 2022 and 2023 trade rose.") == YEAR_AGREEMENT
+    assert year_agreement({"2023"}, "In 2022, trade with partners reached 34%.") == -YEAR_AGREEMENT
+    assert year_agreement({"2023"}, "Trade with partners keeps rising.") == 0.0
+    assert year_agreement(set(), "In 2022, trade reached 34%.") == 0.0
+
+
+def test_the_sentence_of_the_asked_year_wins_over_a_closer_worded_one_of_another_year() -> None:
+    """ "By 2023, what share ...?": the 2022 sentence shares more of the question's words, but only
+    the 2023 one can answer it."""
+    other_year = "In 2022, trade with FTA partners reached 14 trillion yuan, a share of 34% of all foreign trade."
+    asked_year = "The share of trade done with partners rose to 35% in 2023."
+    question = "By 2023, what share of China's foreign trade was with FTA partners?"
+    selector, _ = make_selector()
+    chunk = make_chunk(f"{other_year} {asked_year}")
+    scored = {item.text: item for item in selector.select(question, [make_hit(chunk)], max_items=2)}
+    plain = {text: item.score - year_agreement({"2023"}, text) for text, item in scored.items()}
+    assert plain[other_year] > plain[asked_year]  # the words alone pick the wrong year
+    [best] = selector.select(question, [make_hit(chunk)], max_items=1)
+    assert best.text == asked_year

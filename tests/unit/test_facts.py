@@ -448,6 +448,19 @@ def test_a_rank_the_question_names_must_be_the_cited_passage_s() -> None:
     assert unsupported_names("China took first place in 2021 [1].", [ranking], first) == []
 
 
+def test_a_rank_the_question_presupposes_must_be_the_cited_passage_s_even_when_the_answer_drops_it() -> None:
+    """An answer that skips the false rank and quotes the true one ("ranking first") answers another
+    question: the premise "fourth place" is still unheld."""
+    ranking = "By 2021, trade had grown to 6.9 trillion US dollars, ranking first globally for two consecutive years."
+    asked = "Why did China slip to fourth place among the world's traders in 2021?"
+    claim = "China's trade grew to 6.9 trillion US dollars, ranking first globally for two consecutive years [1]."
+    assert unsupported_names(claim, [ranking], asked) == ["fourth place"]
+    assert unsupported_names(claim, [ranking], "Why did China reach first place among the world's traders?") == []
+    # Other ordinals (the third day) are premises only when the answer repeats them.
+    third_day = "What did the third day cover?"
+    assert unsupported_names("Trainers covered zone law [1].", ["Trainers covered zone law."], third_day) == []
+
+
 SECRETARIAT = (
     "The establishment of a permanent secretariat to coordinate ongoing collaboration ensures that the momentum "
     "generated during the Congress will be maintained."
