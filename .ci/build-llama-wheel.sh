@@ -8,19 +8,32 @@
 # Usage:  .ci/build-llama-wheel.sh            (PYTHON=/path/to/python to pick the interpreter)
 #         .ci/build-llama-wheel.sh --print-dir  (the folder that holds the wheel for these flags)
 # Env:    ZONEQA_WHEEL_CACHE  cache folder (default ~/.cache/zoneqa/wheels)
-#         CMAKE_ARGS          llama.cpp build flags (default: the portable AVX2 set below)
+#         CMAKE_ARGS          llama.cpp build flags (default: the AVX2 set below, AVX-512 added where
+#                             the CPU has it; set it to PORTABLE_X86 below to force the portable build)
 #
 # Why not -march=native (llama.cpp's default): on a CPU that reports AMX, a native build uses AMX
 # tiles, and in a VM whose kernel does not grant them every decode segfaults (seen on Xeon
-# hosts). The portable AVX2/FMA/F16C build runs on any x86-64 of the last decade. The wheels
-# live in a folder named after the flags, so a wheel built with other flags is never reused.
+# hosts). The AVX2/FMA/F16C build runs on any x86-64 of the last decade; on a CPU with AVX-512
+# (F, CD, BW, DQ, VL, VBMI and VNNI) those instructions are added, never AMX: the prompt is read
+# 1.4x faster on 2 cores (70 -> 98-106 tokens/s, Qwen2.5-1.5B Q4_K_M, AMD EPYC, 2026-12-07).
+# The wheels live in a folder named after the flags, so a wheel built for one CPU is never
+# reused on a machine whose CPU asks for other flags.
 set -euo pipefail
 
 LLAMA_VERSION="0.3.36"
 PYTHON="${PYTHON:-python}"
 PORTABLE_X86="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF"
+AVX512_X86="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON"
+
+has_avx512() {  # every AVX-512 extension the AVX512_X86 build compiles for
+    local flag
+    for flag in avx512f avx512cd avx512bw avx512dq avx512vl avx512vbmi avx512_vnni; do
+        grep -qw "$flag" /proc/cpuinfo 2>/dev/null || return 1
+    done
+}
+
 if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -m)" = "x86_64" ]; then
-    export CMAKE_ARGS="$PORTABLE_X86"
+    if has_avx512; then export CMAKE_ARGS="$AVX512_X86"; else export CMAKE_ARGS="$PORTABLE_X86"; fi
 fi
 FLAGS_TAG="$(printf '%s' "${CMAKE_ARGS:-default}" | sha256sum | cut -c1-12)"
 CACHE="${ZONEQA_WHEEL_CACHE:-$HOME/.cache/zoneqa/wheels}/$FLAGS_TAG"

@@ -168,9 +168,13 @@ class EvidenceSettings(BaseModel):
     # Calibrated on the gold set (`zoneqa eval calibrate`): at 0.50, 95% of answerable questions pass
     # the gate and 62% of unanswerable ones are refused by it; at 0.40, 99% and 38% (the rest are left
     # to the name check, the LLM and the citation check). On the hard set's dev half the answerable
-    # paraphrases score 0.40-0.50 and the off-topic questions about 0.2, so the gate sits at 0.40.
+    # paraphrases score 0.40-0.50 and the off-topic questions about 0.2, so the gate sat at 0.40.
+    # Lowered to 0.35 on 2026-12-07: two answerable dev items scored 0.362 and 0.382 (a paraphrase
+    # of "cut clearance time by one-third"; "what fuel price did it start publishing?"), while the
+    # highest unanswerable item under 0.44 scored 0.343 on the hard dev half, 0.198 on the gold set
+    # and 0.145 on the Chinese dev half; what passes is still left to the LLM and the citation check.
     refusal_threshold: float = Field(
-        0.40, ge=0.0, le=1.0, description="Best evidence score below which ZoneQA refuses before generating."
+        0.35, ge=0.0, le=1.0, description="Best evidence score below which ZoneQA refuses before generating."
     )
     refuse_unknown_names: bool = Field(
         True, description="Refuse when the question names something (a proper noun, a number) no document contains."

@@ -47,6 +47,11 @@ class GoldItem(BaseModel):
     history: list[HistoryTurn] = Field(default_factory=list)
     answers: list[str] = Field(default_factory=list)
     answers_mode: Literal["all", "any"] = "all"
+    wrong_answers: list[str] = Field(
+        default_factory=list,
+        description="Patterns a right answer never matches: a list padded with the next batch's members, "
+        "the other year's figure. An answer matching one is wrong even when every pattern of answers matches.",
+    )
     source: str | None = None
     page: int | None = None
     evidence: str | None = None
@@ -68,8 +73,11 @@ class GoldItem(BaseModel):
         return self.type != "unanswerable"
 
     def answer_matches(self, answer: str) -> bool:
-        """The answer patterns match ``answer`` (case-insensitive; all or any, per ``answers_mode``)."""
+        """The answer patterns match ``answer`` (case-insensitive; all or any, per ``answers_mode``) and no
+        ``wrong_answers`` pattern does."""
         if not self.answers:
+            return False
+        if any(re.search(pattern, answer, re.IGNORECASE) for pattern in self.wrong_answers):
             return False
         hits = [re.search(pattern, answer, re.IGNORECASE) is not None for pattern in self.answers]
         return all(hits) if self.answers_mode == "all" else any(hits)

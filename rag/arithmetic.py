@@ -292,23 +292,29 @@ def looked_up_line(question: str, evidence: Sequence[Evidence]) -> str | None:
     [year] = years
     rates = bool(_RATE_WORDS.search(question))
     wanted = set(content_terms(question)) - {year}
-    scored: list[tuple[int, int, str]] = []  # (column relevance, table relevance, line)
+    # (column relevance without the words that name the table, column relevance, table relevance, line)
+    scored: list[tuple[int, int, int, str]] = []
     for table in _tables(evidence):
         if year not in table.rows:
             continue
         cells, n = table.rows[year]
+        caption_terms = set(content_terms(table.caption))
         for column in _columns(table.header, rates=rates):
-            by_column = len(wanted & set(content_terms(table.header[column])))
+            header_terms = set(content_terms(table.header[column]))
+            by_column = len(wanted & header_terms)
             if column < len(cells) and by_column and _value(cells[column]) is not None:
-                by_table = len(wanted & set(content_terms(table.caption)))
+                # "the table on trade in services ... service exports' growth rate": "trade" names the
+                # table (World Service Trade), so it does not also make "Total trade growth rate" the column.
+                by_column_alone = len((wanted - caption_terms) & header_terms)
+                by_table = len(wanted & caption_terms)
                 line = f"From [{n}]: in {year}, {table.header[column]} ({table.caption}) was {cells[column]}."
-                scored.append((by_column, by_table, line))
+                scored.append((by_column_alone, by_column, by_table, line))
     if not scored:
         return None
-    scored.sort(key=lambda entry: entry[:2], reverse=True)
-    if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
+    scored.sort(key=lambda entry: entry[:3], reverse=True)
+    if len(scored) > 1 and scored[0][:3] == scored[1][:3]:
         return None  # two cells match as well: which one is meant is not clear
-    return scored[0][2]
+    return scored[0][3]
 
 
 _WORKED = re.compile(r"^From (?P<cited>\[\d+\](?: and \[\d+\])?): (?P<claim>.+?)\.?$")

@@ -61,6 +61,9 @@ def test_datasets_load() -> None:
     assert len(items) == 153 and sum(not item.answerable for item in items) == 16
     item = GoldItem(id="x", type="fact", question="q", answers=["\\b21\\b", "FTZ"], answers_mode="any")
     assert item.answer_matches("there are 21 zones") and not item.answer_matches("210 zones")
+    # Every listed name present, plus one from the next batch: a wrong list.
+    listed = GoldItem(id="y", type="list", question="q", answers=["Liaoning", "Henan"], wrong_answers=[r"\bYunnan\b"])
+    assert listed.answer_matches("Liaoning and Henan.") and not listed.answer_matches("Liaoning, Henan and Yunnan.")
     scifact = load_scifact()
     assert len(scifact.queries) == 300 and len(scifact.corpus) == 5183
 

@@ -82,6 +82,16 @@ def test_the_one_cell_a_question_names_by_year_column_and_table_is_looked_up() -
     assert rate is not None and rate.endswith("(Table 2: World Goods Trade) was -22.61.")
 
 
+def test_a_word_that_names_the_table_does_not_also_pick_the_column() -> None:
+    """The word "trade" names the services table here; the export growth rate is asked for, not total trade's."""
+    caption = "Table 3: World Service Trade (Unit: Million US dollars)"
+    header = "Year | Export | Import | Total trade | Export growth rate (%) | Total trade growth rate (%)"
+    row = item("2017 | 5,352,079 | 5,122,430 | 10,474,509 | 8.63 | 7.92", 1, f"{caption}\n{header}")
+    question = "In the WTO table on trade in services, what growth rate did service exports post in 2017?"
+    line = looked_up_line(question, [row])
+    assert line is not None and line.endswith("Export growth rate (%) (Table 3: World Service Trade) was 8.63.")
+
+
 def test_no_cell_is_looked_up_when_the_question_does_not_single_one_out() -> None:
     assert looked_up_line("What were imports in 2009?", [ROW_2009, SERVICES_2009]) is None  # goods or services?
     assert looked_up_line("What were service imports in 2010?", [ROW_2009, SERVICES_2009]) is None  # no such row

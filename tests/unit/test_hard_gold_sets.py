@@ -69,8 +69,12 @@ def test_sizes_ids_and_halves(gold: tuple[str, list[GoldItem]]) -> None:
 def test_evidence_is_verbatim_and_patterns_compile(gold: tuple[str, list[GoldItem]]) -> None:
     _name, items = gold
     for item in items:
-        for pattern in item.answers:
+        for pattern in item.answers + item.wrong_answers:
             re.compile(pattern)
+        for pattern in item.wrong_answers if item.type != "multi-hop" else []:
+            # A wrong-answer pattern that fires on the supporting quote would fail right answers that quote it
+            # (a multi-hop answer is worked out: its quote may hold a figure that is wrong as the answer).
+            assert not re.search(pattern, item.evidence or "", re.IGNORECASE), f"{item.id}: {pattern} in its evidence"
         if not item.answerable:
             assert not item.answers and item.source is None and item.unanswerable_kind, item.id
             continue
