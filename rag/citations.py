@@ -38,6 +38,7 @@ from rag.facts import (
     off_year,
     reversed_direction,
     swapped_values,
+    unlinked_years,
     unsaid_answer,
     unsupported_names,
 )
@@ -386,10 +387,18 @@ class CitationChecker:
         sentences = [item.readable for item in items]
         if reversed_direction(claim, sentences, question) or unsaid_answer(claim, sentences, question):
             return False
+        if unlinked_years(claim, [_sentence_in_place(item) for item in items], question):
+            return False
         return not unsupported_names(claim, [_passage(item) for item in items], question)
 
     def _judged(self, claim: str, item: Evidence) -> bool:
         return True if self.judge is None else self.judge(claim, item.readable)
+
+
+def _sentence_in_place(item: Evidence) -> str:
+    """The cited sentence with its section and document title, not the rest of its passage."""
+    chunk = item.chunk
+    return "\n".join((item.readable, chunk.section or "", chunk.title or ""))
 
 
 def _passage(item: Evidence) -> str:

@@ -462,6 +462,37 @@ def unsupported_names(claim: str, texts: Sequence[str], question: str) -> list[s
     return missing
 
 
+def unlinked_years(claim: str, sentences: Sequence[str], question: str) -> list[str]:
+    """Years the claim gives of its own that no cited sentence ties to what the claim says they are the year of.
+
+    "The Xinjiang pilot free trade zone was approved in 2024 [1][2]" cites "... 6 in the western
+    region, located in ..., Yunnan, and Xinjiang" and "For example, in 2024, Shaanxi will explore
+    ...": each word is in a cited sentence, the fact in none. A year the question does not give is
+    the answer; some cited sentence that states it must also name every name the claim repeats
+    from the question. ``sentences`` are the cited sentences, each with its section and document
+    title (which often name the country or the zone), not their whole passages: a passage names
+    much that its sentence is not about.
+
+    Usage::
+
+        unlinked_years("Xinjiang's zone was approved in 2024.", ["Zones are in Yunnan and Xinjiang.",
+                       "In 2024, Shaanxi formed 72 cases."], "When was Xinjiang's zone approved?")   # ["2024"]
+    """
+    asked = set(content_terms(question))
+    claimed = _DOCUMENT_YEAR.sub("", _ATTRIBUTION.sub("", claim))
+    names = [terms for name in _CLAIM_NAME.findall(claimed) if (terms := content_terms(name)) and set(terms) <= asked]
+    own_years = [year for year in dict.fromkeys(YEAR.findall(claimed)) if year not in YEAR.findall(question)]
+    if not names or not own_years:
+        return []
+    unlinked = []
+    for year in own_years:
+        stating = [text for text in sentences if year in YEAR.findall(text) or year in _spanned_years(text)]
+        words = [set(content_terms(text)) for text in stating]
+        if stating and not any(all(_named(term, said) for terms in names for term in terms) for said in words):
+            unlinked.append(year)
+    return unlinked
+
+
 # Words alike in their first letters are one word here ("ministry", "minister"; "taken", "takes").
 _ANSWER_STEM = 5
 

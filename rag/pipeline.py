@@ -183,6 +183,8 @@ class RagPipeline:
                 item.score = max(item.score, second_hop.get(same_sentence_key(item), 0.0))
             added = merge_evidence(evidence, [found], per_part=_PART_ITEMS)[len(evidence) :]
             evidence = self._with_room_for(evidence, added)
+        # "This knowledge proved valuable for delegates from ...": what carries on from a chosen sentence.
+        evidence = self.selector.with_next_sentences(evidence)
         clock.lap("select")
 
         best = max((item.score for item in evidence), default=0.0)

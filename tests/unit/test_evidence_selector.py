@@ -495,3 +495,86 @@ def test_the_sentence_of_the_asked_year_wins_over_a_closer_worded_one_of_another
     assert plain[other_year] > plain[asked_year]  # the words alone pick the wrong year
     [best] = selector.select(question, [make_hit(chunk)], max_items=1)
     assert best.text == asked_year
+
+
+def test_the_document_title_standing_alone_is_never_evidence() -> None:
+    """A title line shares the question's words (it names the subject) and states nothing."""
+    chunk = make_chunk(f"Zones\n\n{SHANGHAI}")
+    chunk.title = "Zones"
+    selector, _ = make_selector(min_sentence_chars=1)
+    evidence = selector.select("Which zones opened?", [make_hit(chunk)])
+    assert [item.text for item in evidence] == [SHANGHAI]
+
+
+def test_a_section_heading_is_not_evidence_but_a_sentence_naming_it_is() -> None:
+    from rag.evidence import is_heading
+
+    chunk = make_chunk(f"Shanghai free trade zone\n\n{SHANGHAI}")
+    chunk.section = "Shanghai free trade zone"
+    assert is_heading("Shanghai free trade zone", chunk)
+    assert not is_heading(SHANGHAI, chunk)
+    selector, _ = make_selector(min_sentence_chars=1)
+    assert [item.text for item in selector.select(QUESTION, [make_hit(chunk)])] == [SHANGHAI]
+
+
+CHINESE_PRACTICE = "Chinese representatives detailed how they manage massive zones housing thousands of firms."
+SCALABILITY = "This scalability knowledge proved valuable for delegates from countries planning large zones."
+UNRELATED = "The congress closed with a gala dinner on the river."
+
+
+def test_a_sentence_that_carries_on_from_a_chosen_one_is_read_after_it() -> None:
+    """ "Which delegates got the most out of hearing how China runs huge zones?" is answered by the
+    sentence after the one that matches it: "This scalability knowledge ... delegates from ..."."""
+    chunk = make_chunk(f"{CHINESE_PRACTICE} {SCALABILITY} {UNRELATED}")
+    selector, _ = make_selector()
+    [chosen] = selector.select("How do Chinese representatives manage massive zones?", [make_hit(chunk)], max_items=1)
+    assert chosen.text == CHINESE_PRACTICE
+    evidence = selector.with_next_sentences([chosen])
+    assert [item.text for item in evidence] == [CHINESE_PRACTICE, SCALABILITY]
+    assert [item.n for item in evidence] == [1, 2]
+    assert evidence[1].score < chosen.score  # it never lifts the refusal gate's best score
+    assert chunk.text[evidence[1].start : evidence[1].end] == SCALABILITY  # a verbatim, citable span
+
+
+def test_a_sentence_that_does_not_carry_on_is_not_added() -> None:
+    chunk = make_chunk(f"{CHINESE_PRACTICE} {UNRELATED} {SCALABILITY}")
+    selector, _ = make_selector()
+    [chosen] = selector.select("How do Chinese representatives manage massive zones?", [make_hit(chunk)], max_items=1)
+    assert [item.text for item in selector.with_next_sentences([chosen])] == [CHINESE_PRACTICE]
+
+
+def test_a_lead_in_ending_on_a_colon_brings_the_list_after_it() -> None:
+    lead_in = "Based on the experiences of successful zone programmes, the following are important:"
+    items = [
+        "Government support at the highest level is a must;",
+        "Having a long-term vision matters because economic transformation can take decades;",
+        "A legal framework that investors can trust.",
+    ]
+    # As the loader writes a bulleted list: one item per paragraph.
+    chunk = make_chunk("\n\n".join([lead_in, *items, UNRELATED]))
+    selector, _ = make_selector()
+    [chosen] = selector.select("Which lessons from successful zone programmes?", [make_hit(chunk)], max_items=1)
+    assert chosen.text == lead_in
+    assert [item.text for item in selector.with_next_sentences([chosen])] == [lead_in, *items]
+
+
+def test_sentences_already_chosen_are_not_added_twice() -> None:
+    chunk = make_chunk(f"{CHINESE_PRACTICE} {SCALABILITY}")
+    selector, _ = make_selector()
+    chosen = selector.select("Chinese representatives manage massive zones scalability", [make_hit(chunk)])
+    assert len(chosen) == 2
+    assert [item.text for item in selector.with_next_sentences(chosen)] == [CHINESE_PRACTICE, SCALABILITY]
+
+
+def test_a_list_goes_on_past_an_item_already_chosen() -> None:
+    lead_in = "The following are important:"
+    items = ["Strong government support for every zone;", "A long-term vision for every zone;", "Good roads."]
+    chunk = make_chunk("\n\n".join([lead_in, *items]))
+    selector, _ = make_selector(min_sentence_chars=1)
+    chosen = [
+        item
+        for item in selector.select("important long-term vision", [make_hit(chunk)])
+        if item.text in (lead_in, items[1])
+    ]
+    assert [item.text for item in chosen] == [lead_in, items[1]]
+    assert [item.text for item in selector.with_next_sentences(chosen)] == [lead_in, items[0], items[1], items[2]]

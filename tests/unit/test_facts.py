@@ -17,6 +17,7 @@ from rag.facts import (
     resided,
     reversed_direction,
     swapped_values,
+    unlinked_years,
     unsaid_answer,
     unsupported_names,
     year_ties,
@@ -502,3 +503,31 @@ def test_a_figure_of_one_side_is_not_the_total_of_both() -> None:
     prose = "China's total trade reached 6.3 trillion dollars, with exports of 3.6 trillion dollars."
     assert swapped_values("China's total trade was 3.6 trillion dollars.", [prose]) == ["3.6"]
     assert swapped_values("China's total trade was 6.3 trillion dollars.", [prose]) == []
+
+
+WESTERN_SIX = (
+    "At present, China has established and operated 22 pilot free trade zones, including 6 in the western "
+    "region, located in Shaanxi, Sichuan, Chongqing, Guangxi, Yunnan, and Xinjiang."
+)
+SHAANXI_2024 = "For example, in 2024, Shaanxi will explore and form 72 innovative cases."
+XINJIANG_QUESTION = "In what year was the Xinjiang pilot free trade zone approved?"
+
+
+def test_a_year_stitched_from_a_sentence_about_something_else_is_unlinked() -> None:
+    """The name is in one cited sentence, the year in another: the fact is in neither."""
+    claim = "The Xinjiang pilot free trade zone was approved in 2024."
+    assert unlinked_years(claim, [WESTERN_SIX, SHAANXI_2024], XINJIANG_QUESTION) == ["2024"]
+    shanghai = "On September 29, 2013, the establishment of the first FTZ in Shanghai marked a new start."
+    asked = "When did the Shanghai pilot zone open?"
+    assert unlinked_years("The Shanghai zone opened in 2013.", [WESTERN_SIX, shanghai], asked) == []
+    # The question's own year is a premise, judged by unsupported_names, not an answer.
+    assert unlinked_years("Shaanxi formed 72 cases in 2024.", [SHAANXI_2024], "What did Shaanxi do in 2024?") == []
+
+
+def test_the_citation_check_drops_a_year_stitched_from_two_sentences() -> None:
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    evidence = [item(WESTERN_SIX, 1), item(SHAANXI_2024, 2)]
+    stitched = "The Xinjiang pilot free trade zone was approved in 2024 [1][2]."
+    assert checker.check(stitched, evidence, XINJIANG_QUESTION).text == ""
+    shaanxi = "In 2024, Shaanxi formed 72 innovative cases [2]."
+    assert checker.check(shaanxi, evidence, "What did the Shaanxi zone achieve?").text.startswith("In 2024, Shaanxi")
