@@ -19,7 +19,12 @@ that names something by what another passage says of it ("the free trade port th
 western-region article wants closer cooperation with", "the province whose pilot zone ran 3,720
 trains"). Its best sentences name the thing ("... and Hainan Free Trade Port"); :func:`bridge_query`
 searches again with those names (:func:`bridging_names`), so the sentence about Hainan's free
-trade port, which shares few of the question's words, joins the evidence.
+trade port, which shares few of the question's words, joins the evidence. So does a premise
+followed by a question that points back at it by the premise's noun ("... a particular free
+trade port. What did the province where that port lies introduce in 2021?"): the name ending on
+that noun leads, without the words it shares with the premise ("Hainan", not "Hainan Free Trade
+Port"), and the premise's words are left out of the second search, which they would lead back
+to the premise's passage.
 
 Usage::
 
@@ -71,6 +76,8 @@ _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
 _ABBREVIATION = re.compile(r"[A-Z]{2,5}s?")
 # ", according to the 2024 paper": where the answer is read, not what it is about.
 _ATTRIBUTION = re.compile(r",?\s*\b(?:according to|as stated in|per)\s+(?:the\s+)?[^,?]*?(?=[,?]|$)", re.I)
+# "that port", "this city", "the same zone": a question's last sentence naming what its premise named.
+_POINTS_BACK = re.compile(r"\b(?:that|this|those|these|the same)\s+(?P<noun>[a-z]+)", re.IGNORECASE)
 _BRIDGE_SOURCES = 2
 _BRIDGE_NAMES = 3
 # A part shorter than this names nothing to search for ("it", "the one").
@@ -102,8 +109,12 @@ def question_parts(question: str) -> list[str]:
     return [part for part in parts if len(content_terms(part)) >= _MIN_PART_TERMS][:_MAX_PARTS]
 
 
-def bridging_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
-    """Names in the best-scored evidence that the question does not use: the first hop's answer."""
+def bridging_names(question: str, evidence: Sequence[Evidence], pointed: str | None = None) -> list[str]:
+    """Names in the best-scored evidence that the question does not use: the first hop's answer.
+
+    With ``pointed``, the noun a question points back with ("that port"), a name ending on it
+    ("Hainan Free Trade Port") is the answer, before any other.
+    """
     asked = set(content_terms(question))
     names: list[str] = []
     new_names: list[str] = []  # sharing no word with the question: "Beijing" for "the city that hosted APEC"
@@ -117,6 +128,10 @@ def bridging_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
                 names.append(name)
                 if not terms & asked and not _ABBREVIATION.fullmatch(name):
                     new_names.append(name)
+    if pointed and (kind := [name for name in names if name.lower().split()[-1] == pointed.lower()]):
+        # "Hainan Free Trade Port" for "a free trade port": the words the question has lead back to the premise.
+        own = [word for word in kind[0].split() if not set(content_terms(word)) <= asked]
+        return [" ".join(own) or kind[0]]
     # A name that repeats the question's words ("APEC Leaders' Meeting") only leads back to the first hop.
     # A name that shares none is the first hop's answer; the first one found is the likeliest.
     return new_names[:1] or names[:_BRIDGE_NAMES]
@@ -142,12 +157,34 @@ def unread_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
 
 def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
     """The question again, led by the names its first hop found; ``None`` for a question of another shape."""
-    if not _BRIDGE.search(question):
+    said = _sentences(question)
+    # "The port that the article ...": named by what is said of it. Else, maybe a premise, then "that port".
+    pointed = None if _BRIDGE.search(question) else _pointed_noun(said)
+    if pointed is None and not _BRIDGE.search(question):
         return None
-    names = bridging_names(question, evidence)
+    names = bridging_names(question, evidence, pointed)
     # "The city that hosted APEC has a zone. What centre has it built?": the name found and what is asked of it.
-    asked = _ATTRIBUTION.sub("", _sentences(question)[-1])
+    asked = _ATTRIBUTION.sub("", said[-1])
+    if pointed is not None:
+        # "... the province where that port lies introduce in 2021": the premise's words ("port") would
+        # lead back to the premise's passage, not to what is asked of the name.
+        premise = _words(" ".join(said[:-1]))
+        asked = " ".join(word for word in asked.split() if word.lower().strip("?,.") not in premise)
     return f"{' '.join(names)}: {asked}" if names else None
+
+
+def _words(text: str) -> set[str]:
+    return {word.lower() for word in re.findall(r"[\w'’-]+", text)}
+
+
+def _pointed_noun(said: Sequence[str]) -> str | None:
+    """ "port" in "The article calls for cooperation with a free trade port. What did the province where
+    that port lies introduce?": a question that points back at what its premise named, by the noun
+    the premise used. ``None`` when the question is one sentence or points back at nothing it named."""
+    if len(said) < 2:
+        return None
+    premise = _words(" ".join(said[:-1]))
+    return next((m["noun"] for m in _POINTS_BACK.finditer(said[-1]) if m["noun"].lower() in premise), None)
 
 
 def _sentences(question: str) -> list[str]:

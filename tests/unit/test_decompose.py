@@ -195,3 +195,25 @@ def test_a_name_the_evidence_never_mentions_is_searched_for() -> None:
     assert unread_names(question, [*western, zhejiang]) == []
     # The first word of a sentence and a bare abbreviation name nothing.
     assert unread_names("Which FTZs did China set up first?", western) == []
+
+
+PREMISE_FIRST = (
+    "The western-region article calls for closer cooperation with a particular free trade port. "
+    "What did the province where that port lies introduce in 2021 that was the first of its kind?"
+)
+
+
+def test_a_question_pointing_back_at_its_premise_is_searched_again_by_the_name_of_that_kind() -> None:
+    """ "... a particular free trade port. What did the province where that port lies introduce?": the
+    name ending on "Port" is the first hop's answer, not the name that shares no word with the question;
+    the second search leaves out the premise's words, which lead back to the premise's passage."""
+    regions = item("These FTZs reach the Beijing-Tianjin-Hebei region and the Yangtze River Delta.", 1)
+    regions.score = 0.6
+    cooperation = item(COOPERATION, 2)
+    cooperation.score = 0.5
+    assert bridge_query(PREMISE_FIRST, [regions, cooperation]) == (
+        "Hainan: What did province where that lies introduce in 2021 that was first of its kind?"
+    )
+    # Pointing at nothing the premise named ("which of those had ..."): no second hop.
+    agreements = "The article names three trade agreements. Which of those had China not yet joined?"
+    assert bridge_query(agreements, [regions, cooperation]) is None
