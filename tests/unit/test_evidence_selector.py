@@ -16,7 +16,7 @@ import pytest
 from core.config import EvidenceSettings
 from core.documents import Chunk, make_chunk_id
 from index.embedders import Embedder
-from rag.evidence import YEAR_AGREEMENT, Evidence, EvidenceSelector, evidence_units, year_agreement
+from rag.evidence import FOLLOWER_MARGIN, YEAR_AGREEMENT, Evidence, EvidenceSelector, evidence_units, year_agreement
 from rag.generators.extractive import ExtractiveGenerator
 from rag.retriever import RetrievedChunk
 
@@ -541,6 +541,23 @@ def test_a_sentence_that_does_not_carry_on_is_not_added() -> None:
     selector, _ = make_selector()
     [chosen] = selector.select("How do Chinese representatives manage massive zones?", [make_hit(chunk)], max_items=1)
     assert [item.text for item in selector.with_next_sentences([chosen])] == [CHINESE_PRACTICE]
+
+
+def test_a_sentence_that_carries_on_from_a_weak_item_is_not_added() -> None:
+    """Generic carry-on sentences ("These western zones ... have become growth poles") after items
+    far below the best one distracted the model on the Chinese set."""
+    best_chunk = make_chunk(f"{CHINESE_PRACTICE} {UNRELATED}")
+    weak_chunk = make_chunk(f"Zones in the west border several countries. {SCALABILITY}", source="west.txt")
+    selector, _ = make_selector()
+    best, weak = selector.select(
+        "How do Chinese representatives manage massive zones?",
+        [make_hit(best_chunk), make_hit(weak_chunk)],
+        max_items=2,
+    )
+    assert weak.score < best.score - FOLLOWER_MARGIN
+    assert [item.text for item in selector.with_next_sentences([best, weak])] == [best.text, weak.text]
+    weak.score = best.score - FOLLOWER_MARGIN / 2
+    assert SCALABILITY in [item.text for item in selector.with_next_sentences([best, weak])]
 
 
 def test_a_lead_in_ending_on_a_colon_brings_the_list_after_it() -> None:
