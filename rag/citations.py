@@ -387,24 +387,20 @@ class CitationChecker:
         sentences = [item.readable for item in items]
         if reversed_direction(claim, sentences, question) or unsaid_answer(claim, sentences, question):
             return False
-        if unlinked_years(claim, [_sentence_in_place(item) for item in items], question):
+        if unlinked_years(claim, [_in_place(item, with_passage=False) for item in items], question):
             return False
-        return not unsupported_names(claim, [_passage(item) for item in items], question)
+        return not unsupported_names(claim, [_in_place(item, with_passage=True) for item in items], question)
 
     def _judged(self, claim: str, item: Evidence) -> bool:
         return True if self.judge is None else self.judge(claim, item.readable)
 
 
-def _sentence_in_place(item: Evidence) -> str:
-    """The cited sentence with its section and document title, not the rest of its passage."""
+def _in_place(item: Evidence, *, with_passage: bool) -> str:
+    """The cited sentence with its section and document title: what names its context. A year is
+    checked without the rest of the passage (another sentence's year is no support); a name with it."""
     chunk = item.chunk
-    return "\n".join((item.readable, chunk.section or "", chunk.title or ""))
-
-
-def _passage(item: Evidence) -> str:
-    """The cited sentence with its passage, section and document title: what names its context."""
-    chunk = item.chunk
-    return "\n".join((item.readable, chunk.text, chunk.section or "", chunk.title or ""))
+    passage = (chunk.text,) if with_passage else ()
+    return "\n".join((item.readable, *passage, chunk.section or "", chunk.title or ""))
 
 
 def _attach(claim: str, markers: str) -> str:

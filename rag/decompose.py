@@ -159,8 +159,9 @@ def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
     """The question again, led by the names its first hop found; ``None`` for a question of another shape."""
     said = _sentences(question)
     # "The port that the article ...": named by what is said of it. Else, maybe a premise, then "that port".
-    pointed = None if _BRIDGE.search(question) else _pointed_noun(said)
-    if pointed is None and not _BRIDGE.search(question):
+    described = _BRIDGE.search(question) is not None
+    pointed = None if described else _pointed_noun(said)
+    if pointed is None and not described:
         return None
     names = bridging_names(question, evidence, pointed)
     # "The city that hosted APEC has a zone. What centre has it built?": the name found and what is asked of it.
