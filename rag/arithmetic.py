@@ -30,10 +30,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import combinations
+from math import log
 
 from core.text.sentences import sentence_spans
 from core.text.terms import NUMBER, YEAR, content_terms
 from rag.decompose import ALTERNATIVES as _ALTERNATIVES
+from rag.decompose import question_parts
 from rag.evidence import Evidence, row_label
 
 _VALUE = re.compile(r"^[-−–+]?\d+(?:,\d{3})*(?:\.\d+)?%?$")
@@ -100,6 +102,16 @@ _FIGURE = re.compile(
 # The year a figure is given for, right after it: "1.5 trillion US dollars in 2019", "17.8% for 2022".
 _YEAR_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:in|for|of|by)\s+(?:the\s+year\s+)?(?P<year>(?:19|20)\d\d)\b")
 _ASKS_DAYS = re.compile(r"\bhow many (days|weeks)\b|多少天|几天", re.IGNORECASE)
+_ASKS_YEARS = re.compile(r"\bhow many years\b|多少年|几年", re.IGNORECASE)
+# "the 2024 paper", "the 2025 western-region article": a year that names a source, not an event.
+_SOURCE_YEAR = re.compile(
+    r"(?<!\d)(?:19|20)\d\d(?:\s+[\w-]+){0,2}?\s+(?:paper|article|report|study|document|edition)\b", re.I
+)
+# "..., according to the 2024 paper": where a fact is read, not part of the event.
+_READ_IN = re.compile(r",?\s*\b(?:according to|going by|as stated in|per)\b[^,?]*", re.IGNORECASE)
+# An event is matched to a sentence by at least this many shared words, one of them rare in the evidence.
+_EVENT_TERMS = 2
+_RARE_SHARE = 3
 
 
 @dataclass
@@ -222,7 +234,7 @@ def worked_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
 
     At most three lines, those whose table caption and column share most words with the question first.
     """
-    if dated := date_lines(question, evidence):
+    if dated := date_lines(question, evidence) or year_gap_lines(question, evidence):
         return dated
     if balance := balance_lines(question, evidence):
         return balance
@@ -530,6 +542,61 @@ def date_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
         if (days := days_between(first, second)) is not None and days > 0:
             lines.append(f"From [{item_a.n}] and [{item_b.n}]: {first.text} to {second.text} is {days} days.")
     return lines[:_MAX_LINES]
+
+
+def year_gap_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """Years between two events the question names, each dated by the evidence sentence that tells of it.
+
+    "How many years after China's first pilot zone opened did customs roll the Single Window out
+    nationwide?": the sentence that best matches each event ("the first FTZ in Shanghai", 2013;
+    "Since 2017, ... Single Window ... nationwide") gives its year. Words shared by many evidence
+    items ("China", "zone") count for little. ``[]`` when the question asks for no years between two
+    events, when an event's best sentence gives no single year, or when the question dates an event
+    with a year its sentence does not give (a false premise: "Hainan got its zone in 2016").
+
+    Usage::
+
+        year_gap_lines("How many years after the first zone opened did the law come in?", evidence)
+        # -> ["From [1] and [3]: the first zone opened in 2013; the law came in in 2020; from 2013 to 2020 is 7 years."]
+    """
+    if not _ASKS_YEARS.search(question) or len(parts := question_parts(question)) != 2:
+        return []
+    dated = [item for item in evidence if "|" not in item.readable and YEAR.search(item.readable)]
+    if not dated:
+        return []
+    terms = {item.n: set(content_terms(item.readable)) for item in evidence}
+    in_items = {term: sum(term in found for found in terms.values()) for found in terms.values() for term in found}
+    weight = {term: log(1 + len(evidence) / count) for term, count in in_items.items()}
+    events: list[tuple[int, str, Evidence]] = []
+    for part in parts:
+        event = " ".join(_READ_IN.sub("", part).strip(" ,.?").split())
+        premise_years = set(YEAR.findall(_SOURCE_YEAR.sub("", event)))
+        wanted = {term for term in content_terms(_SOURCE_YEAR.sub("", event)) if not YEAR.fullmatch(term)}
+        scored = [
+            (sum(weight[term] for term in shared), item)
+            for item in dated
+            if len(shared := wanted & terms[item.n]) >= _EVENT_TERMS
+            # Not on "pilot" and "zone" alone: one shared word must be in at most a third of the items.
+            and any(in_items[term] * _RARE_SHARE <= len(evidence) for term in shared)
+        ]
+        if not scored:
+            return []
+        best = max(scored, key=lambda pair: pair[0])[1]
+        years = set(YEAR.findall(best.readable))
+        if premise_years and not premise_years <= years:
+            return []  # the question dates the event otherwise than the documents do
+        if len(chosen := premise_years or years) != 1:
+            return []  # which of the sentence's years is the event's is not clear
+        events.append((int(chosen.pop()), event, best))
+    (first_year, first_event, first), (second_year, second_event, second) = sorted(events, key=lambda e: e[0])
+    if first_year == second_year:
+        return []
+    cited = f"[{first.n}]" if first.n == second.n else f"[{first.n}] and [{second.n}]"
+    # The events in the question's words, so the line (and an answer copying it) says what is counted;
+    # one clause each, so each year is checked against its own event (rag.facts.unlinked_years).
+    gap = second_year - first_year
+    dated_events = f"{first_event} in {first_year}; {second_event} in {second_year}"
+    return [f"From {cited}: {dated_events}; from {first_year} to {second_year} is {gap} years."]
 
 
 def derived_numbers(text: str) -> set[str]:

@@ -478,8 +478,11 @@ def unlinked_years(claim: str, sentences: Sequence[str], question: str) -> list[
         unlinked_years("Xinjiang's zone was approved in 2024.", ["Zones are in Yunnan and Xinjiang.",
                        "In 2024, Shaanxi formed 72 cases."], "When was Xinjiang's zone approved?")   # ["2024"]
     """
-    asked = set(content_terms(question))
     claimed = _DOCUMENT_YEAR.sub("", _ATTRIBUTION.sub("", claim))
+    if ";" in claimed:
+        # "The first zone opened in 2013; the law came in 2020; ...": each clause dates its own event.
+        return [year for clause in claimed.split(";") for year in unlinked_years(clause, sentences, question)]
+    asked = set(content_terms(question))
     names = [terms for name in _CLAIM_NAME.findall(claimed) if (terms := content_terms(name)) and set(terms) <= asked]
     own_years = [year for year in dict.fromkeys(YEAR.findall(claimed)) if year not in YEAR.findall(question)]
     if not names or not own_years:

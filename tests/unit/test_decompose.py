@@ -155,6 +155,61 @@ def test_a_days_question_gets_the_count_worked_out_and_the_check_accepts_only_th
     assert made_up.text == ""
 
 
+FIRST_ZONE = (
+    "On September 29, 2013, the establishment of the first FTZ in Shanghai marked the beginning of China's new round "
+    "of opening up."
+)
+SINGLE_WINDOW = (
+    "Since 2017, the General Administration of Customs of China has promoted the Single Window initiative created "
+    "in the FTZs nationwide."
+)
+NEGATIVE_LIST = "In 2016, the negative list of the FTZ was extended nationwide in China."
+HAINAN = "By 2018, when Hainan Province established an FTZ, China had 12 pilot free trade zones."
+LAW = "These revisions provided a basis for the birth of the national Foreign Investment Law in 2020 in China."
+SHAANXI = "For example, in 2024, Shaanxi pilot free trade zone formed 72 innovative cases in China."
+YEARS_AFTER = (
+    "How many years after China's first pilot free trade zone opened did customs roll out the zones' Single Window "
+    "across the whole country, according to the 2024 paper?"
+)
+
+
+def test_a_years_question_dates_each_event_by_its_own_sentence_and_the_check_keeps_the_worked_answer() -> None:
+    evidence = [item(NEGATIVE_LIST, 1), item(FIRST_ZONE, 2), item(SINGLE_WINDOW, 3), item(SHAANXI, 4)]
+    [line] = worked_lines(YEARS_AFTER, evidence)
+    # The question's "2024 paper" names a source, not the year of an event.
+    assert line.startswith("From [2] and [3]: ") and line.endswith("from 2013 to 2017 is 4 years.")
+    assert worked_result(line) == "4"
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    kept = checker.check(worked_answer(line), evidence, YEARS_AFTER)
+    assert "is 4 years" in kept.text
+    made_up = checker.check(
+        "China's first pilot free trade zone opened in 2013; from 2013 to 2017 is 5 years [2][3].",
+        evidence,
+        YEARS_AFTER,
+    )
+    assert made_up.text == ""
+
+
+def test_no_years_are_worked_out_for_a_false_premise_or_an_event_no_sentence_tells_of() -> None:
+    # Hainan got its zone in 2018, not 2016; the 2016 sentence is about something else.
+    evidence = [item(NEGATIVE_LIST, 1), item(HAINAN, 2), item(LAW, 3)]
+    premise = (
+        "How many years passed between Hainan getting its pilot free trade zone in 2016 and the Foreign Investment Law?"
+    )
+    assert worked_lines(premise, evidence) == []
+    # Without the first zone's sentence, "China" and "pilot free trade zone", words most of the evidence
+    # shares, do not date the opening by the Shaanxi sentence.
+    unfound = (
+        "How many years after China opened its first pilot free trade zone did the Foreign Investment Law come in?"
+    )
+    zones = [item(f"China has {n} pilot free trade zones in the west.", n) for n in (4, 5)]
+    assert worked_lines(unfound, [item(SHAANXI, 1), item(LAW, 2), item(NEGATIVE_LIST, 3), *zones]) == []
+    assert worked_lines(unfound, [item(SHAANXI, 1), item(LAW, 2), item(FIRST_ZONE, 3), *zones]) == [
+        "From [3] and [2]: China opened its first pilot free trade zone in 2013; the Foreign Investment Law come in "
+        "in 2020; from 2013 to 2020 is 7 years."
+    ]
+
+
 def test_figures_two_sentences_state_for_the_two_asked_years_are_set_against_each_other() -> None:
     evidence = [
         item("In 2018, the port handled 4,120 thousand TEU of containers, up 6% on the year before.", 1),

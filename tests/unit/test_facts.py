@@ -524,6 +524,16 @@ def test_a_year_stitched_from_a_sentence_about_something_else_is_unlinked() -> N
     assert unlinked_years("Shaanxi formed 72 cases in 2024.", [SHAANXI_2024], "What did Shaanxi do in 2024?") == []
 
 
+def test_each_clause_of_a_claim_dating_two_events_is_linked_on_its_own() -> None:
+    """ "Shanghai opened in 2013; Shaanxi formed cases in 2024": each year is tied to its own clause's names."""
+    shanghai = "On September 29, 2013, the establishment of the first FTZ in Shanghai marked a new start."
+    asked = "How many years after the Shanghai zone opened did Shaanxi form 72 cases?"
+    two_events = "The Shanghai zone opened in 2013; Shaanxi formed 72 cases in 2024; from 2013 to 2024 is 11 years."
+    assert unlinked_years(two_events, [shanghai, SHAANXI_2024], asked) == []
+    swapped = "The Shanghai zone opened in 2024; Shaanxi formed 72 cases in 2013."
+    assert unlinked_years(swapped, [shanghai, SHAANXI_2024], asked) == ["2024", "2013"]
+
+
 def test_the_citation_check_drops_a_year_stitched_from_two_sentences() -> None:
     checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
     evidence = [item(WESTERN_SIX, 1), item(SHAANXI_2024, 2)]
