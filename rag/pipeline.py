@@ -58,7 +58,8 @@ _PART_ITEMS = 2
 _PART_EXTRA_ITEMS = 3
 # Names the evidence does not mention, each searched for on its own (rag.decompose.unread_names).
 _NAMES_SEARCHED = 2
-_WORD = re.compile(r"[\w][\w'’\-]*")
+# A word, or a number with its thousands separators ("12,200" is one number, not "12" and "200").
+_WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,])|[\w][\w'’\-]*")
 
 
 @dataclass
@@ -323,6 +324,8 @@ class RagPipeline:
             and not all(index.knows(t) for t in terms)
             # "the Egyptian delegates" where the text has "Egypt".
             and not any(index.knows(t) for form in country_forms(word) for t in content_terms(form))
+            # "12,200 new companies" where the text has "12200 new enterprises", or the other way round.
+            and not any(all(index.knows(t) for t in content_terms(form)) for form in _number_forms(word))
         ]
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -467,6 +470,12 @@ class RagPipeline:
             quote_end=item.end,
             context=item.context,
         )
+
+
+def _number_forms(word: str) -> list[str]:
+    """A whole number with and without thousands separators ("12,200" and "12200"); ``[]`` for any other word."""
+    digits = word.replace(",", "")
+    return [digits, f"{int(digits):,}"] if digits.isdigit() else []
 
 
 def _hold_back_sentinel(pieces: Iterator[str]) -> Iterator[str]:
