@@ -138,8 +138,9 @@ def answers(
     dataset: Annotated[
         str,
         typer.Option(
-            help="gold (zone_gold.jsonl), hard (zone_hard.jsonl), zh (zone_zh.jsonl), zh-twins (its English twins) "
-            "or zh-docs (its items over the Chinese test documents, in both languages, indexed with the corpus)."
+            help="gold (zone_gold.jsonl), hard (zone_hard.jsonl), hard-probe (zone_hard_probe.jsonl: fresh "
+            "multi-hop items on dev passages), zh (zone_zh.jsonl), zh-twins (its English twins) or zh-docs "
+            "(its items over the Chinese test documents, in both languages, indexed with the corpus)."
         ),
     ] = "gold",
     split: Annotated[str, typer.Option(help="all, dev (tune on it) or test (report on it).")] = "all",

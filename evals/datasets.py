@@ -24,6 +24,8 @@ DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 GOLD_PATH = DATASETS_DIR / "zone_gold.jsonl"
 #: The hard set: questions asked in other words than the text (dev/test halves by passage).
 HARD_PATH = DATASETS_DIR / "zone_hard.jsonl"
+#: Fresh multi-hop questions on dev passages only (round 13): a yardstick the dev half was not tuned on.
+HARD_PROBE_PATH = DATASETS_DIR / "zone_hard_probe.jsonl"
 #: Chinese questions over the English corpus, and zh/en pairs over the Chinese test documents.
 ZH_PATH = DATASETS_DIR / "zone_zh.jsonl"
 ZH_CORPUS_DIR = DATASETS_DIR / "zh_corpus"
@@ -99,7 +101,14 @@ def contains_evidence(text: str, evidence: str | None) -> bool:
     return normalize_for_match(evidence) in normalize_for_match(text)
 
 
-DATASETS = {"gold": GOLD_PATH, "hard": HARD_PATH, "zh": ZH_PATH, "zh-twins": ZH_PATH, "zh-docs": ZH_PATH}
+DATASETS = {
+    "gold": GOLD_PATH,
+    "hard": HARD_PATH,
+    "hard-probe": HARD_PROBE_PATH,
+    "zh": ZH_PATH,
+    "zh-twins": ZH_PATH,
+    "zh-docs": ZH_PATH,
+}
 #: Datasets over the default corpus plus the Chinese test documents (an index of their own).
 WITH_ZH_DOCUMENTS = ("zh-docs",)
 SPLITS = ("all", "dev", "test")

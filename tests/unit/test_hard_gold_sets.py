@@ -16,7 +16,16 @@ import pytest
 from pypdf import PdfReader
 
 from core.config import REPO_ROOT
-from evals.datasets import HARD_PATH, ZH_CORPUS_DIR, ZH_PATH, GoldItem, load_gold, normalize_for_match
+from evals.datasets import (
+    HARD_PATH,
+    HARD_PROBE_PATH,
+    ZH_CORPUS_DIR,
+    ZH_PATH,
+    GoldItem,
+    gold_items,
+    load_gold,
+    normalize_for_match,
+)
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 SETS = {"hard": HARD_PATH, "zh": ZH_PATH}
@@ -92,3 +101,22 @@ def test_every_kind_a_delegate_asks_is_covered() -> None:
     assert set(kinds) == {"near-domain", "false-premise", "off-domain"}
     chinese = [item for item in load_gold(ZH_PATH) if item.lang == "zh"]
     assert len(chinese) >= 40 and all(item.twin_question for item in chinese)
+
+
+def test_the_multi_hop_probe_set_sits_on_dev_passages_only() -> None:
+    """``zone_hard_probe.jsonl`` is tuned against like the dev half: no fact of it may come from a test passage."""
+    probe = load_gold(HARD_PROBE_PATH)
+    assert len(probe) >= 15 and {item.type for item in probe} == {"multi-hop"}
+    assert len({item.id for item in probe} | {item.id for item in load_gold(HARD_PATH)}) == len(probe) + len(
+        load_gold(HARD_PATH)
+    )
+    test_pages = {item.passage for item in load_gold(HARD_PATH) if item.split == "test"}
+    for item in probe:
+        assert item.split == "dev" and item.passage not in test_pages, item.id
+        if item.source_2 and item.source_2.endswith(".pdf"):
+            assert f"{item.source_2}#p{item.page_2}" not in test_pages, item.id
+        for pattern in item.answers + item.wrong_answers:
+            re.compile(pattern)
+        assert item.source and item.evidence and found(item.evidence, item.source, item.page), item.id
+        assert item.source_2 and item.evidence_2 and found(item.evidence_2, item.source_2, item.page_2), item.id
+    assert len(gold_items("hard-probe", "dev")) == len(probe)
