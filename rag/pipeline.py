@@ -59,7 +59,7 @@ _PART_EXTRA_ITEMS = 3
 # Names the evidence does not mention, each searched for on its own (rag.decompose.unread_names).
 _NAMES_SEARCHED = 2
 # A word, or a number with its thousands separators ("12,200" is one number, not "12" and "200").
-_WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,])|[\w][\w'’\-]*")
+_WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d|,\d)|[\w][\w'’\-]*")
 
 
 @dataclass

@@ -272,7 +272,7 @@ def test_every_refusal_says_why(default_pipeline: RagPipeline) -> None:
     assert default_pipeline.unknown_names("Which Kenyan zone sponsors the SEZ alliance?") == ["Kenyan"]
     # The text writes "12200 new enterprises": "12,200" is that number, not "12" and an unknown "200";
     # a number the text never gives is still unknown, with or without its separator.
-    assert default_pipeline.unknown_names("Which zone saw 12,200 new companies and 3,720 trains?") == []
+    assert default_pipeline.unknown_names("Which zone saw 12,200, and which 3,720 trains?") == []
     assert default_pipeline.unknown_names("Which zone saw 12,345 new companies in 1985?") == ["12,345", "1985"]
     declined = scripted_pipeline(default_pipeline, "NOT_IN_DOCUMENTS").answer(question)
     assert declined.refusal_reason == "model_declined"
