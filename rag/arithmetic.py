@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -565,7 +566,7 @@ def year_gap_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
     if not dated:
         return []
     terms = {item.n: set(content_terms(item.readable)) for item in evidence}
-    in_items = {term: sum(term in found for found in terms.values()) for found in terms.values() for term in found}
+    in_items = Counter(term for found in terms.values() for term in found)  # how many items use each term
     weight = {term: log(1 + len(evidence) / count) for term, count in in_items.items()}
     events: list[tuple[int, str, Evidence]] = []
     for part in parts:
