@@ -34,7 +34,7 @@ from itertools import combinations
 from math import log
 
 from core.text.sentences import sentence_spans
-from core.text.terms import NUMBER, YEAR, content_terms
+from core.text.terms import NUMBER, YEAR, content_terms, without_source_years
 from rag.decompose import ALTERNATIVES as _ALTERNATIVES
 from rag.decompose import question_parts
 from rag.evidence import Evidence, row_label
@@ -105,9 +105,6 @@ _YEAR_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:in|for|of|by)\s+(?:the\s+year\s
 _ASKS_DAYS = re.compile(r"\bhow many (days|weeks)\b|多少天|几天", re.IGNORECASE)
 _ASKS_YEARS = re.compile(r"\bhow many years\b|多少年|几年", re.IGNORECASE)
 # "the 2024 paper", "the 2025 western-region article": a year that names a source, not an event.
-_SOURCE_YEAR = re.compile(
-    r"(?<!\d)(?:19|20)\d\d(?:\s+[\w-]+){0,2}?\s+(?:paper|article|report|study|document|edition)\b", re.I
-)
 # "..., according to the 2024 paper": where a fact is read, not part of the event.
 _READ_IN = re.compile(r",?\s*\b(?:according to|going by|as stated in|per)\b[^,?]*", re.IGNORECASE)
 # An event is matched to a sentence by at least this many shared words, one of them rare in the evidence.
@@ -571,8 +568,8 @@ def year_gap_lines(question: str, evidence: Sequence[Evidence]) -> list[str]:
     events: list[tuple[int, str, Evidence]] = []
     for part in parts:
         event = " ".join(_READ_IN.sub("", part).strip(" ,.?").split())
-        premise_years = set(YEAR.findall(_SOURCE_YEAR.sub("", event)))
-        wanted = {term for term in content_terms(_SOURCE_YEAR.sub("", event)) if not YEAR.fullmatch(term)}
+        premise_years = set(YEAR.findall(without_source_years(event)))
+        wanted = {term for term in content_terms(without_source_years(event)) if not YEAR.fullmatch(term)}
         scored = [
             (sum(weight[term] for term in shared), item)
             for item in dated

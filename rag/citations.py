@@ -28,7 +28,7 @@ import numpy as np
 
 from core.config import EvidenceSettings
 from core.text.sentences import sentence_spans
-from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers
+from core.text.terms import NUMBER, YEAR, content_terms, spelled_numbers, without_source_years
 from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
@@ -246,8 +246,9 @@ class CitationChecker:
         """
         premise = question if asked_as is None else asked_as
         by_number = {item.n: item for item in evidence}
-        given = numbers_in(question)
-        asked_years = set(YEAR.findall(question))
+        # "According to the 2024 paper": a source's year is neither a given figure nor a year asked about.
+        given = numbers_in(without_source_years(question))
+        asked_years = set(YEAR.findall(without_source_years(question)))
         asked = set(content_terms(question))
         claims = split_claims(answer)
         vectors = self.embedder.embed_documents([text for text, _ in claims])
@@ -256,19 +257,21 @@ class CitationChecker:
         renumber: dict[int, int] = {}
         kept_parts: list[str] = []
 
-        for (claim, markers), vector in zip(claims, vectors, strict=True):
+        for (said, markers), vector in zip(claims, vectors, strict=True):
             valid = [n for n in markers if n in by_number]
-            if len(content_terms(claim)) < _MIN_CLAIM_TOKENS:
-                result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "no claim"))
+            if len(content_terms(said)) < _MIN_CLAIM_TOKENS:
+                result.sentences.append(CheckedSentence(said, valid, 0.0, False, "no claim"))
                 continue
-            if asked and set(content_terms(claim)) <= asked:
+            if asked and set(content_terms(said)) <= asked:
                 # "The next congress will be hosted by the city of [1]." says nothing the question did not.
-                result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "restates the question"))
+                result.sentences.append(CheckedSentence(said, valid, 0.0, False, "restates the question"))
                 continue
-            if leaves_answer_out(claim, question):
+            if leaves_answer_out(said, question):
                 # "The next Free Zone Congress will be held in [1]." leaves the answer to the marker.
-                result.sentences.append(CheckedSentence(claim, valid, 0.0, False, "leaves the answer out"))
+                result.sentences.append(CheckedSentence(said, valid, 0.0, False, "leaves the answer out"))
                 continue
+            # Its facts are checked without where it says they were read ("according to the 2024 paper").
+            claim = without_source_years(said)
             # A difference or sum of two cited numbers is worked from them, not made up.
             derived = derived_numbers(" ".join(by_number[n].readable for n in valid)) if valid else set()
             if len(valid) > 1:
@@ -306,13 +309,13 @@ class CitationChecker:
                     if supported and not self._premises_held(claim, [by_number[n] for n in supported], premise):
                         supported = []
             if not supported:
-                result.sentences.append(CheckedSentence(claim, valid, max(scored.values(), default=0.0), False, reason))
+                result.sentences.append(CheckedSentence(said, valid, max(scored.values(), default=0.0), False, reason))
                 continue
             for n in supported:
                 renumber.setdefault(n, len(renumber) + 1)
             markers_text = "".join(f"[{renumber[n]}]" for n in supported)
-            kept_parts.append(_attach(claim, markers_text))
-            result.sentences.append(CheckedSentence(claim, supported, max(scored[n] for n in supported), True))
+            kept_parts.append(_attach(said, markers_text))
+            result.sentences.append(CheckedSentence(said, supported, max(scored[n] for n in supported), True))
 
         best_support: dict[int, float] = {}
         for sentence in result.sentences:

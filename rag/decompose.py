@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from core.text.terms import YEAR, content_terms
 from rag.evidence import Evidence
@@ -66,6 +67,15 @@ _BRIDGE = re.compile(
     r"(?:that|whose|where|which|who|in which)\s+(?!is\b|are\b)",
     re.IGNORECASE,
 )
+# Where such a question's description of its subject ends: "The port that the article wants
+# cooperation with | was created ...", "The zone that gained 11,900 firms in 2021 | has leaned on ...",
+# "The zone whose launch is said to have kicked off ... | has tried ..." ("is said" is still the description).
+_DESCRIPTION_END = re.compile(
+    r"\s*[:,]\s+|(?<!\bto)\s+(?=(?:is|are|was|were|has|have|had|also)\s+"
+    r"(?!(?:said|reported|described|credited|known|called|named|thought|seen|considered)\b))",
+    re.IGNORECASE,
+)
+_VERB_FIRST = re.compile(r"(?:is|are|was|were|has|have|had|also)\b", re.IGNORECASE)
 # Between the sentences of a question that sets out its premise first.
 _SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)'’”][.;])\s+(?=[A-Z])")
 # "Dr.", "Prof.", "Inc.": a short capitalised word before the full stop is a title, not a sentence end.
@@ -79,10 +89,44 @@ _ATTRIBUTION = re.compile(r",?\s*\b(?:according to|as stated in|per)\s+(?:the\s+
 # "that port", "this city", "the same zone": a question's last sentence naming what its premise named.
 _POINTS_BACK = re.compile(r"\b(?:that|this|those|these|the same)\s+(?P<noun>[a-z]+)", re.IGNORECASE)
 _BRIDGE_SOURCES = 2
+# Subjects that a first hop finds as a number or a date, not a name to search with.
+_NOT_NAMED = frozenset({"year", "years", "month", "day", "date", "time", "period"})
 _BRIDGE_NAMES = 3
 # A part shorter than this names nothing to search for ("it", "the one").
 _MIN_PART_TERMS = 2
 _MAX_PARTS = 2
+
+
+@dataclass(frozen=True)
+class Described:
+    """The subject a question names by what a passage says of it, and what it asks of that subject.
+
+    "The free trade port that the western-region article wants closer cooperation with was created
+    on what date?": ``description`` "The free trade port that the western-region article wants
+    closer cooperation with", ``noun`` "port", ``asked`` "was created on what date?".
+    """
+
+    description: str
+    noun: str
+    asked: str
+
+
+def described_subject(question: str) -> Described | None:
+    """The description a one-sentence question gives of its subject (``None`` for other questions).
+
+    A search for the description alone finds the sentence that names the subject ("... and Hainan
+    Free Trade Port"), which the whole question's other words can push out of the evidence.
+    """
+    if len(_sentences(question)) != 1 or not (match := _BRIDGE.search(question)):
+        return None
+    if (end := _DESCRIPTION_END.search(question, match.end())) is None:
+        return None
+    description = question[: end.start()].strip()
+    if len(content_terms(description)) < _MIN_PART_TERMS:
+        return None
+    words = re.findall(r"[\w'’-]+", match[0])  # "... free trade port that", "... city in which"
+    noun = words[-3] if words[-2].lower() == "in" and len(words) > 2 else words[-2]
+    return Described(description, noun, question[end.end() :].strip())
 
 
 def question_parts(question: str) -> list[str]:
@@ -105,20 +149,40 @@ def question_parts(question: str) -> list[str]:
         # "The article calls for cooperation with a free trade port. When was it created?": the first
         # sentence names the first hop, which a search for the whole question dilutes.
         parts = said[:_MAX_PARTS]
+    elif described := described_subject(question):
+        parts = [described.description]  # the first hop; the second needs the name it finds (bridge_query)
     parts = [" ".join(part.split()) for part in parts]
     return [part for part in parts if len(content_terms(part)) >= _MIN_PART_TERMS][:_MAX_PARTS]
 
 
-def bridging_names(question: str, evidence: Sequence[Evidence], pointed: str | None = None) -> list[str]:
+def bridging_names(
+    question: str, evidence: Sequence[Evidence], pointed: str | None = None, *, own_words: bool = True
+) -> list[str]:
     """Names in the best-scored evidence that the question does not use: the first hop's answer.
 
     With ``pointed``, the noun a question points back with ("that port"), a name ending on it
-    ("Hainan Free Trade Port") is the answer, before any other.
+    ("Hainan Free Trade Port") is the answer, before any other; with ``own_words``, only its words
+    that the question lacks ("Hainan").
     """
+    asked = set(content_terms(question))
+    names, new_names = _names_in(
+        question, sorted(evidence, key=lambda item: item.score, reverse=True)[:_BRIDGE_SOURCES]
+    )
+    if pointed and (kind := _of_kind(names, pointed)):
+        # "Hainan Free Trade Port" for "a free trade port": the words the question has lead back to the premise.
+        own = [word for word in kind[0].split() if not set(content_terms(word)) <= asked]
+        return [" ".join(own) or kind[0]] if own_words else kind[:1]
+    # A name that repeats the question's words ("APEC Leaders' Meeting") only leads back to the first hop.
+    # A name that shares none is the first hop's answer; the first one found is the likeliest.
+    return new_names[:1] or names[:_BRIDGE_NAMES]
+
+
+def _names_in(question: str, items: Sequence[Evidence]) -> tuple[list[str], list[str]]:
+    """The names ``items`` give that the question does not, and those of them sharing no word with it."""
     asked = set(content_terms(question))
     names: list[str] = []
     new_names: list[str] = []  # sharing no word with the question: "Beijing" for "the city that hosted APEC"
-    for item in sorted(evidence, key=lambda item: item.score, reverse=True)[:_BRIDGE_SOURCES]:
+    for item in items:
         for match in _NAME.finditer(item.text):
             name = match[0]
             if match.start() == 0:
@@ -128,13 +192,12 @@ def bridging_names(question: str, evidence: Sequence[Evidence], pointed: str | N
                 names.append(name)
                 if not terms & asked and not _ABBREVIATION.fullmatch(name):
                     new_names.append(name)
-    if pointed and (kind := [name for name in names if name.lower().split()[-1] == pointed.lower()]):
-        # "Hainan Free Trade Port" for "a free trade port": the words the question has lead back to the premise.
-        own = [word for word in kind[0].split() if not set(content_terms(word)) <= asked]
-        return [" ".join(own) or kind[0]]
-    # A name that repeats the question's words ("APEC Leaders' Meeting") only leads back to the first hop.
-    # A name that shares none is the first hop's answer; the first one found is the likeliest.
-    return new_names[:1] or names[:_BRIDGE_NAMES]
+    return names, new_names
+
+
+def _of_kind(names: Sequence[str], noun: str) -> list[str]:
+    """The names ending on ``noun``: "Hainan Free Trade Port" for "port"."""
+    return [name for name in names if name.lower().split()[-1] == noun.lower()]
 
 
 def unread_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
@@ -155,8 +218,23 @@ def unread_names(question: str, evidence: Sequence[Evidence]) -> list[str]:
     return list(dict.fromkeys(unread))
 
 
-def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
-    """The question again, led by the names its first hop found; ``None`` for a question of another shape."""
+def bridge_query(
+    question: str, evidence: Sequence[Evidence], first_hop: Sequence[Evidence] | None = None
+) -> str | None:
+    """The question again, led by the names its first hop found; ``None`` for a question of another shape.
+
+    ``first_hop``: the best sentences for the description of the question's subject
+    (:func:`described_subject`), searched as a part. The name is read from them, not from the
+    sentences best for the whole question, which may be about what is asked instead ("The zone that
+    gained 11,900 firms in 2021 has leaned on its geography to build ties with which region?"), and
+    the second search asks what the question asks of the subject, led by that name.
+    """
+    if first_hop and (subject := described_subject(question)):
+        if subject.noun.lower() in _NOT_NAMED:
+            return None  # "In the year that ...": what the first hop finds is a year, not a name
+        # The whole name ("Hainan Free Trade Port"): what is asked of it no longer has the description's words.
+        names = bridging_names(subject.description, first_hop, pointed=subject.noun, own_words=False)
+        return f"{' '.join(names)}: {_ATTRIBUTION.sub('', subject.asked)}" if names else None
     said = _sentences(question)
     # "The port that the article ...": named by what is said of it. Else, maybe a premise, then "that port".
     described = _BRIDGE.search(question) is not None
@@ -172,6 +250,49 @@ def bridge_query(question: str, evidence: Sequence[Evidence]) -> str | None:
         premise = _words(" ".join(said[:-1]))
         asked = " ".join(word for word in asked.split() if word.lower().strip("?,.") not in premise)
     return f"{' '.join(names)}: {asked}" if names else None
+
+
+@dataclass(frozen=True)
+class NamedSubject:
+    """A described subject and the one name its first hop found for it ("Fujian FTZ")."""
+
+    described: Described
+    name: str
+
+    @property
+    def question(self) -> str:
+        """The question asked of the name: "Fujian FTZ has leaned on its geography to build ties with which region?"."""
+        return f"{self.name} {self.described.asked}"
+
+    @property
+    def link(self) -> str:
+        """The first hop as a claim to cite: "The pilot zone that gained 11,900 firms in 2021 is Fujian FTZ"."""
+        return f"{self.described.description} is {self.name}"
+
+
+def named_subject(question: str, first_hop: Sequence[Evidence]) -> NamedSubject | None:
+    """The question's described subject, named by the best sentences for its description.
+
+    "The pilot zone that gained around 11,900 new enterprises in 2021 has leaned on its geography to
+    build ties with which region?": a 1.5B model asked this restates the description, cites the
+    sentence it came from and not the one that answers, and the citation check drops the answer.
+    Asked "Fujian FTZ has leaned on its geography to build ties with which region?"
+    (:attr:`NamedSubject.question`), it answers from the sentence about the Fujian FTZ's ties; the
+    first hop is cited by :attr:`NamedSubject.link`. ``None`` unless the description is followed by
+    its verb ("... has leaned", not "...: how much freight") and the best sentence for it names one
+    subject: a name of the described kind ("... Port" for "the free trade port that ..."), else
+    the one name sharing no word with the description.
+    """
+    described = described_subject(question)
+    if described is None or described.noun.lower() in _NOT_NAMED or not _VERB_FIRST.match(described.asked):
+        return None
+    if not first_hop:
+        return None
+    # Only the best sentence, and only one name in it: a wrong name would be answered about with confidence.
+    names, new_names = _names_in(described.description, [max(first_hop, key=lambda item: item.score)])
+    kind = _of_kind(names, described.noun)
+    name = kind[0] if kind else new_names[0] if len(new_names) == 1 else None
+    return NamedSubject(described, name) if name else None
 
 
 def _words(text: str) -> set[str]:

@@ -31,7 +31,15 @@ from rag.answer_type import asks_for_date, asks_for_quantity, insists_on_date, s
 from rag.arithmetic import looked_up_line, worked_answer, worked_lines, worked_result
 from rag.citations import MARKER, CheckedAnswer, CitationChecker, numbers_in, parse_markers, split_claims
 from rag.condense import condense_question
-from rag.decompose import bridge_query, merge_evidence, question_parts, same_sentence_key, unread_names
+from rag.decompose import (
+    NamedSubject,
+    bridge_query,
+    merge_evidence,
+    named_subject,
+    question_parts,
+    same_sentence_key,
+    unread_names,
+)
 from rag.evidence import Evidence, EvidenceSelector
 from rag.facts import redated, resided
 from rag.generators.base import Generator
@@ -160,18 +168,20 @@ class RagPipeline:
         part_hits = [self._search(part, _PART_TOP_K, sources) for part in parts]
         clock.lap("retrieve")
         evidence = self.selector.select(question_used, hits)
-        if parts:
-            # Each part of a multi-hop question brings its own best sentences (rag.decompose).
-            per_part = [
-                self.selector.select(part, found, max_items=_PART_ITEMS)
-                for part, found in zip(parts, part_hits, strict=True)
-            ]
+        # Each part of a multi-hop question brings its own best sentences (rag.decompose).
+        per_part = [
+            self.selector.select(part, found, max_items=_PART_ITEMS)
+            for part, found in zip(parts, part_hits, strict=True)
+        ]
+        if per_part:
             evidence = merge_evidence(evidence, per_part)[: self.evidence.max_sentences + _PART_EXTRA_ITEMS]
         unread = unread_names(question_used, evidence)[:_NAMES_SEARCHED]
         if named := [self._named(question_used, name, sources) for name in unread]:
             # "The Zhejiang zone": the sentences that name the place join the evidence, in the weakest's places.
             evidence = self._with_room_for(evidence, merge_evidence(evidence, named)[len(evidence) :])
-        if bridged := bridge_query(question_used, evidence):
+        first_hop = per_part[0] if per_part else None
+        subject: NamedSubject | None = None
+        if bridged := bridge_query(question_used, evidence, first_hop=first_hop):
             # "The port that the article wants cooperation with ...": searched again by the name found.
             # Its question words bring back the first hop's sentences: only new ones are added.
             found = self.selector.select(
@@ -184,6 +194,7 @@ class RagPipeline:
                 item.score = max(item.score, second_hop.get(same_sentence_key(item), 0.0))
             added = merge_evidence(evidence, [found], per_part=_PART_ITEMS)[len(evidence) :]
             evidence = self._with_room_for(evidence, added)
+            subject = named_subject(question_used, first_hop or [])
         # "This knowledge proved valuable for delegates from ...": what carries on from a chosen sentence.
         evidence = self.selector.with_next_sentences(evidence)
         clock.lap("select")
@@ -203,7 +214,8 @@ class RagPipeline:
         yield StreamEvent("sources", sources=[self._source(item) for item in evidence])
 
         pieces: list[str] = []
-        draft = self.generator.draft(question_used, evidence)
+        # A described subject the first hop named is asked about by its name ("Fujian FTZ has ...").
+        draft = self.generator.draft(subject.question if subject else question_used, evidence)
         prompt_tokens, stream = draft.prompt_tokens, draft.pieces
         try:
             for piece in _hold_back_sentinel(stream):
@@ -224,6 +236,8 @@ class RagPipeline:
             return
         # A translated question's made-up names are no premise: only those the asker typed count.
         checked = self.checker.check(raw, evidence, question=question_used, asked_as=question if translate else None)
+        if subject and checked.text:
+            checked = self._linked(subject, evidence, raw, checked, question_used)
         if not checked.text and (cited := self._only_markers(raw, evidence)):
             # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
@@ -342,6 +356,24 @@ class RagPipeline:
             return checked
         worked = self.checker.check(worked_answer(lines[0][0]), evidence, question)
         return worked if worked.text else checked
+
+    def _linked(
+        self, subject: NamedSubject, evidence: Sequence[Evidence], raw: str, checked: CheckedAnswer, question: str
+    ) -> CheckedAnswer:
+        """The answer led by the first hop, cited: "The pilot zone that gained ... in 2021 is Fujian FTZ [1]."
+
+        An answer about "Fujian FTZ" to a question about "the pilot zone that gained 11,900 firms"
+        is only trusted with the sentence that ties the two. The link is checked like any claim;
+        when it does not hold, or the answer holds nothing besides it, ``checked`` stands.
+        """
+        named = [item for item in evidence if subject.name.lower() in item.readable.lower()]
+        wanted = set(content_terms(subject.described.description))
+        if not named:
+            return checked
+        tie = max(named, key=lambda item: len(wanted & set(content_terms(item.readable))))
+        linked = self.checker.check(f"{subject.link} [{tie.n}]. {raw}", evidence, question)
+        kept = [sentence for sentence in linked.sentences if sentence.kept]
+        return linked if len(kept) > 1 and kept[0].text.startswith(subject.described.description) else checked
 
     def _dated(self, question: str, evidence: Sequence[Evidence], checked: CheckedAnswer, raw: str) -> CheckedAnswer:
         """The cited sentence that names a date, quoted, when a "when" answer names none.

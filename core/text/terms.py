@@ -27,6 +27,10 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 #: A year as prose and tables print it (1800-2099), not the digits of a longer number ("2,013", "2013.5").
 YEAR = re.compile(r"(?<![\d.,])(1[89]\d\d|20\d\d)(?!\d|[.,]\d)")
+#: "the 2024 paper", "a 2025 regional article": the year a source was written, not a year its facts happened in.
+SOURCE_YEAR = re.compile(
+    r"(?<!\d)(?:19|20)\d\d(?:\s+[\w-]+){0,2}?\s+(?:paper|article|report|study|document|edition)\b", re.I
+)
 _UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
 _UNITS += "seventeen eighteen nineteen"
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
@@ -222,3 +226,8 @@ def country_forms(word: str) -> list[str]:
         if lower.endswith(ending) and len(base) >= _MIN_COUNTRY_STEM and base.isalpha():
             forms += [base + tail for tail in _COUNTRY_ENDINGS if base + tail not in forms]
     return forms
+
+
+def without_source_years(text: str) -> str:
+    """``text`` without the years that date its sources ("according to the 2024 paper" -> "according to the")."""
+    return SOURCE_YEAR.sub("", text)

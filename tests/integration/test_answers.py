@@ -326,6 +326,44 @@ def test_a_bridge_question_reads_the_sentence_about_what_its_first_hop_names(def
     assert any(s.source == PDF and "June 1, 2020" in s.quote for s in sources)
 
 
+class AnswersFromTheSentenceNaming:
+    """A stand-in LLM that answers from the evidence line naming ``word``, citing that line."""
+
+    name = "scripted"
+
+    def __init__(self, word: str, reply: str) -> None:
+        self.word, self.reply = word, reply
+        self.prompts: list[list[ChatMessage]] = []
+
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int | None = None, stop: Any = None) -> Iterator[str]:
+        self.prompts.append(messages)
+        line = next(line for line in messages[-1]["content"].splitlines() if self.word in line)
+        yield f"{self.reply} {line.split()[0]}."
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def test_a_described_subject_is_asked_about_by_the_name_its_first_hop_found_and_the_link_is_cited(
+    default_pipeline: RagPipeline,
+) -> None:
+    """The zone with 11,900 new enterprises in 2021 is the Fujian FTZ (PDF p7); its ties are with Taiwan."""
+    question = (
+        "The pilot zone that gained around 11,900 new enterprises in 2021 has used its special geographic "
+        "relationship to build economic and trade ties with which region?"
+    )
+    reply = "Fujian FTZ has built economic and trade ties with the Taiwan region"
+    model = AnswersFromTheSentenceNaming("Taiwan", reply)
+    answer = scripted_pipeline(default_pipeline, model).answer(question)
+    asked = model.prompts[0][-1]["content"].rpartition("Question: ")[2]
+    assert asked.startswith("Fujian FTZ has used its special geographic relationship")
+    # The answer says which zone it is about, cited to the sentence that says so, then what was asked.
+    link = "The pilot zone that gained around 11,900 new enterprises in 2021 is Fujian FTZ [1]"
+    assert answer.answer.startswith(link), answer.answer
+    assert "Taiwan region [2]" in answer.answer, answer.answer
+    assert "11,900" in answer.citations[0].quote and "Taiwan" in answer.citations[1].quote
+
+
 def test_a_question_stating_its_premise_first_reads_the_sentence_its_first_hop_leads_to(
     default_pipeline: RagPipeline,
 ) -> None:

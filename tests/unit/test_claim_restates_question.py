@@ -38,3 +38,17 @@ def test_an_answer_ending_on_a_preposition_that_states_its_fact_is_kept() -> Non
     assert checker.check(answer, [trade], question).text == answer
     # Without a fact of its own, the same ending still leaves the answer to the marker.
     assert checker.check("China's overall trade was done with [1].", [trade], question).text == ""
+
+
+def test_the_year_of_the_paper_a_question_names_is_no_answer_to_it() -> None:
+    """ "..., according to the 2024 paper": 2024 dates the source. An answer giving 2024 as the year
+    asked for needs a sentence that says so; one that only repeats where it was read stays."""
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    that_year = item("That year, the Hainan FTZ saw new foreign-funded enterprises grow by more than 100%.", 1)
+    hainan = item("By 2018, when Hainan Province established an FTZ, the zones covered the coast.", 2)
+    question = "In which year did Hainan get its own pilot free trade zone, according to the 2024 paper?"
+    # "That year" is 2018 in the passage; the question's 2024 is not a year the passage gives.
+    made_up = "The Hainan FTZ saw foreign-funded enterprises grow by more than 100% in 2024 [1]."
+    assert checker.check(made_up, [that_year, hainan], question).text == ""
+    answer = "Hainan Province established an FTZ in 2018, according to the 2024 paper [2]."
+    assert checker.check(answer, [that_year, hainan], question).text == answer.replace("[2]", "[1]")

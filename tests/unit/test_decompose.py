@@ -12,7 +12,15 @@ import pytest
 from core.config import EvidenceSettings
 from rag.arithmetic import dates_in, days_between, derived_numbers, worked_answer, worked_lines, worked_result
 from rag.citations import CitationChecker
-from rag.decompose import bridge_query, bridging_names, merge_evidence, question_parts, unread_names
+from rag.decompose import (
+    bridge_query,
+    bridging_names,
+    described_subject,
+    merge_evidence,
+    named_subject,
+    question_parts,
+    unread_names,
+)
 from tests.unit.test_arithmetic import ConstantEmbedder, item
 
 LAUNCH = "The joint training centre was launched earlier on September 25th, 2020."
@@ -130,6 +138,85 @@ def test_a_name_sharing_no_word_with_the_question_leads_the_second_hop_alone() -
 def test_a_question_naming_its_own_subject_has_no_second_hop(question: str) -> None:
     cooperation = item(COOPERATION, 1)
     assert bridge_query(question, [cooperation]) is None
+
+
+FUJIAN_QUESTION = (
+    "The pilot zone that gained around 11,900 new enterprises in 2021 has leaned on its special geographic "
+    "relationship to build economic and trade ties with which region?"
+)
+FUJIAN_FIRMS = "In 2021, the Fujian FTZ continued to grow its platform, adding approximately 11,900 new enterprises."
+WESTERN_ZONES = "It can be seen that the pilot free trade zone has become the forefront of the western region."
+
+
+@pytest.mark.parametrize(
+    ("question", "description", "noun", "asked"),
+    [
+        (
+            FUJIAN_QUESTION,
+            "The pilot zone that gained around 11,900 new enterprises in 2021",
+            "zone",
+            "has leaned on its special geographic relationship to build economic and trade ties with which region?",
+        ),
+        (  # "is said to have" is still the description; "has tried" is what is asked of the zone
+            "The pilot zone whose 2013 launch is said to have kicked off the opening-up has tried out which accounts?",
+            "The pilot zone whose 2013 launch is said to have kicked off the opening-up",
+            "zone",
+            "has tried out which accounts?",
+        ),
+        (
+            "The province whose pilot zone saw 12,200 new companies set up in 2024: how much freight did it carry?",
+            "The province whose pilot zone saw 12,200 new companies set up in 2024",
+            "province",
+            "how much freight did it carry?",
+        ),
+    ],
+)
+def test_a_bridge_question_is_split_into_the_description_of_its_subject_and_what_it_asks(
+    question: str, description: str, noun: str, asked: str
+) -> None:
+    described = described_subject(question)
+    assert described is not None
+    assert (described.description, described.noun, described.asked) == (description, noun, asked)
+    # The description is searched on its own: its best sentences name the subject.
+    assert question_parts(question) == [description]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was the Hainan Free Trade Port created?",  # names its subject itself
+        "The city that hosted APEC has a zone. What has that zone built?",  # two sentences: split by sentence
+        "The province whose zone ran 3,720 trains in 2020 came up with how many cases?",  # no verb ends it
+    ],
+)
+def test_a_question_without_a_described_subject_has_none(question: str) -> None:
+    assert described_subject(question) is None
+
+
+def test_the_first_hop_is_named_by_the_sentences_best_for_the_description_not_the_whole_question() -> None:
+    """The whole question's best sentence is about the western zones; the description's names Fujian."""
+    western, fujian = item(WESTERN_ZONES, 1), item(FUJIAN_FIRMS, 2)
+    western.score, fujian.score = 0.6, 0.5
+    assert bridge_query(FUJIAN_QUESTION, [western, fujian], first_hop=[fujian]) == (
+        "Fujian FTZ: has leaned on its special geographic relationship to build economic and trade ties with which "
+        "region?"
+    )
+    subject = named_subject(FUJIAN_QUESTION, [fujian])
+    assert subject is not None
+    assert subject.question.startswith("Fujian FTZ has leaned on")
+    assert subject.link == "The pilot zone that gained around 11,900 new enterprises in 2021 is Fujian FTZ"
+
+
+def test_a_subject_is_named_only_when_the_first_hop_gives_one_name_and_the_question_its_verb() -> None:
+    fujian = item(FUJIAN_FIRMS, 1)
+    two_names = item("The Fujian FTZ and the Guangdong FTZ each added new enterprises.", 1)
+    assert named_subject(FUJIAN_QUESTION, [two_names]) is None
+    # "...: how much freight" has no verb to put the name before.
+    assert named_subject("The pilot zone that gained 11,900 new enterprises in 2021: which region?", [fujian]) is None
+    # "The year that ..." is found as a year, not named.
+    year_question = "In the year that the Fujian FTZ added 11,900 new enterprises, how fast did trade grow?"
+    assert named_subject(year_question, [fujian]) is None
+    assert bridge_query(year_question, [fujian], first_hop=[fujian]) is None
 
 
 def test_dates_are_read_in_prose_with_or_without_their_year() -> None:
