@@ -26,6 +26,13 @@ that noun leads, without the words it shares with the premise ("Hainan", not "Ha
 Port"), and the premise's words are left out of the second search, which they would lead back
 to the premise's passage.
 
+When such a question's description ends at its verb ("The pilot zone that gained 11,900 firms in
+2021 | has leaned on ..."), the description is searched as a part, the subject is named from its
+best sentence (:func:`named_subject`), and the model is asked about the name ("Fujian FTZ has
+leaned on ..."); "In the year that inflows hit their record, ..." is asked "In 2007, ...". The
+answer then opens with the link, cited to the first hop's sentence ("The pilot zone that ... is
+Fujian FTZ [1]").
+
 Usage::
 
     bridge_query("The port that the article wants cooperation with opened when?", evidence)
@@ -64,7 +71,7 @@ _TWO_YEARS_CHANGE = re.compile(
 # subject is named by what is said of it.
 _BRIDGE = re.compile(
     r"^(?:(?:in|at|for|from|of|by|to)\s+)?(?:the|a|an)\s+(?:[\w'’-]+\s+){1,4}?"
-    r"(?:that|whose|where|which|who|in which)\s+(?!is\b|are\b)",
+    r"(?:that|whose|where|which|who|when|in which)\s+(?!is\b|are\b)",
     re.IGNORECASE,
 )
 # Where such a question's description of its subject ends: "The port that the article wants
@@ -76,6 +83,10 @@ _DESCRIPTION_END = re.compile(
     re.IGNORECASE,
 )
 _VERB_FIRST = re.compile(r"(?:is|are|was|were|has|have|had|also)\b", re.IGNORECASE)
+# "In the year that ...": a subject the first hop finds as a year.
+_IN_THE_YEAR = re.compile(r"^(?:in|during)\s+the\s+year\b", re.IGNORECASE)
+# Between the clauses of a sentence, each of which may give its own year.
+_CLAUSE_BREAK = re.compile(r"[,;]\s+|\s+(?:but|while|whereas)\s+")
 # Between the sentences of a question that sets out its premise first.
 _SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)'’”][.;])\s+(?=[A-Z])")
 # "Dr.", "Prof.", "Inc.": a short capitalised word before the full stop is a title, not a sentence end.
@@ -231,7 +242,9 @@ def bridge_query(
     """
     if first_hop and (subject := described_subject(question)):
         if subject.noun.lower() in _NOT_NAMED:
-            return None  # "In the year that ...": what the first hop finds is a year, not a name
+            # "In the year that ...": what the first hop finds is a year ("2007: how fast did trade grow?").
+            named = named_subject(question, first_hop)
+            return f"{named.name}: {_ATTRIBUTION.sub('', subject.asked)}" if named else None
         # The whole name ("Hainan Free Trade Port"): what is asked of it no longer has the description's words.
         names = bridging_names(subject.description, first_hop, pointed=subject.noun, own_words=False)
         return f"{' '.join(names)}: {_ATTRIBUTION.sub('', subject.asked)}" if names else None
@@ -254,45 +267,75 @@ def bridge_query(
 
 @dataclass(frozen=True)
 class NamedSubject:
-    """A described subject and the one name its first hop found for it ("Fujian FTZ")."""
+    """A described subject, the name its first hop found for it, and the question asked of that name.
 
-    described: Described
+    ``question``: "Fujian FTZ has leaned on its geography to build ties with which region?";
+    ``link``, the first hop as a claim to cite: "The pilot zone that gained 11,900 firms in 2021 is
+    Fujian FTZ".
+    """
+
+    description: str
     name: str
-
-    @property
-    def question(self) -> str:
-        """The question asked of the name: "Fujian FTZ has leaned on its geography to build ties with which region?"."""
-        return f"{self.name} {self.described.asked}"
-
-    @property
-    def link(self) -> str:
-        """The first hop as a claim to cite: "The pilot zone that gained 11,900 firms in 2021 is Fujian FTZ"."""
-        return f"{self.described.description} is {self.name}"
+    question: str
+    link: str
 
 
 def named_subject(question: str, first_hop: Sequence[Evidence]) -> NamedSubject | None:
-    """The question's described subject, named by the best sentences for its description.
+    """The question's described subject, named by the best sentence for its description.
 
     "The pilot zone that gained around 11,900 new enterprises in 2021 has leaned on its geography to
     build ties with which region?": a 1.5B model asked this restates the description, cites the
     sentence it came from and not the one that answers, and the citation check drops the answer.
-    Asked "Fujian FTZ has leaned on its geography to build ties with which region?"
-    (:attr:`NamedSubject.question`), it answers from the sentence about the Fujian FTZ's ties; the
-    first hop is cited by :attr:`NamedSubject.link`. ``None`` unless the description is followed by
-    its verb ("... has leaned", not "...: how much freight") and the best sentence for it names one
+    Asked "Fujian FTZ has leaned on its geography to build ties with which region?", it answers
+    from the sentence about the Fujian FTZ's ties; the first hop is cited by the ``link``. So is
+    "In the year that FDI inflows hit their pre-crisis record, how fast did goods trade grow?"
+    asked "In 2007, how fast did goods trade grow?".
+
+    ``None`` unless the description is followed by its verb ("... has leaned", not "...: how much
+    freight") or is a year's ("In the year that ..., "), and the best sentence for it names one
     subject: a name of the described kind ("... Port" for "the free trade port that ..."), else
-    the one name sharing no word with the description.
+    the one name sharing no word with the description; for a year, the one year of its clause
+    that shares most words with the description.
     """
     described = described_subject(question)
-    if described is None or described.noun.lower() in _NOT_NAMED or not _VERB_FIRST.match(described.asked):
+    if described is None or not first_hop:
         return None
-    if not first_hop:
+    best = max(first_hop, key=lambda item: item.score)
+    description, asked = described.description, described.asked
+    if described.noun.lower() in _NOT_NAMED:
+        if described.noun.lower() != "year" or not _IN_THE_YEAR.match(description):
+            return None
+        if (year := _year_meant(description, best)) is None:
+            return None
+        the_year = _IN_THE_YEAR.sub("The year", description, count=1)
+        return NamedSubject(description, year, f"In {year}, {asked}", f"{the_year} was {year}")
+    if not _VERB_FIRST.match(asked):
         return None
     # Only the best sentence, and only one name in it: a wrong name would be answered about with confidence.
-    names, new_names = _names_in(described.description, [max(first_hop, key=lambda item: item.score)])
+    names, new_names = _names_in(description, [best])
     kind = _of_kind(names, described.noun)
     name = kind[0] if kind else new_names[0] if len(new_names) == 1 else None
-    return NamedSubject(described, name) if name else None
+    return NamedSubject(description, name, f"{name} {asked}", f"{description} is {name}") if name else None
+
+
+def _year_meant(description: str, item: Evidence) -> str | None:
+    """The year ``item`` gives the description: the one year of the clause sharing most words with it.
+
+    "Since the 1990s, investment grew, peaking in 2007 with a record inflow of 1.98 trillion US
+    dollars, but due to the crisis in 2008, ...": "the year that inflows hit their pre-crisis
+    record" shares "record" and "inflow" with the 2007 clause, "crisis" with the 2008 one.
+    ``None`` when no clause shares a word or two years tie.
+    """
+    wanted = {term for term in content_terms(description) if term != "year" and not YEAR.fullmatch(term)}
+    scored: dict[str, int] = {}
+    for clause in _CLAUSE_BREAK.split(item.text):
+        if len(years := set(YEAR.findall(clause))) == 1:
+            year = years.pop()
+            scored[year] = max(scored.get(year, 0), len(wanted & set(content_terms(clause))))
+    ranked = sorted(scored.items(), key=lambda pair: pair[1], reverse=True)
+    if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
 
 
 def _words(text: str) -> set[str]:

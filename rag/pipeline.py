@@ -367,13 +367,13 @@ class RagPipeline:
         when it does not hold, or the answer holds nothing besides it, ``checked`` stands.
         """
         named = [item for item in evidence if subject.name.lower() in item.readable.lower()]
-        wanted = set(content_terms(subject.described.description))
+        wanted = set(content_terms(subject.description))
         if not named:
             return checked
         tie = max(named, key=lambda item: len(wanted & set(content_terms(item.readable))))
         linked = self.checker.check(f"{subject.link} [{tie.n}]. {raw}", evidence, question)
         kept = [sentence for sentence in linked.sentences if sentence.kept]
-        return linked if len(kept) > 1 and kept[0].text.startswith(subject.described.description) else checked
+        return linked if len(kept) > 1 and kept[0].text.startswith(subject.link) else checked
 
     def _dated(self, question: str, evidence: Sequence[Evidence], checked: CheckedAnswer, raw: str) -> CheckedAnswer:
         """The cited sentence that names a date, quoted, when a "when" answer names none.

@@ -213,10 +213,34 @@ def test_a_subject_is_named_only_when_the_first_hop_gives_one_name_and_the_quest
     assert named_subject(FUJIAN_QUESTION, [two_names]) is None
     # "...: how much freight" has no verb to put the name before.
     assert named_subject("The pilot zone that gained 11,900 new enterprises in 2021: which region?", [fujian]) is None
-    # "The year that ..." is found as a year, not named.
+    # A year asked for as "the year that ..." is a year of the first hop's sentence, not a name in it.
     year_question = "In the year that the Fujian FTZ added 11,900 new enterprises, how fast did trade grow?"
-    assert named_subject(year_question, [fujian]) is None
-    assert bridge_query(year_question, [fujian], first_hop=[fujian]) is None
+    assert named_subject(year_question, [two_names]) is None
+
+
+RECORD = (
+    "Since the 1990s, direct global investment grew continuously, peaking in 2007 with a record inflow of "
+    "1.98 trillion US dollars, but due to the international financial crisis in 2008, there was a decline."
+)
+
+
+def test_the_year_a_question_describes_is_the_year_of_the_clause_that_tells_of_it() -> None:
+    """'Hit their pre-crisis record' shares 'record' and 'inflow' with the 2007 clause, 'crisis' with the 2008 one."""
+    question = (
+        "In the year that worldwide investment inflows hit their pre-crisis record, by what percentage did world "
+        "goods trade grow?"
+    )
+    record = item(RECORD, 1)
+    subject = named_subject(question, [record])
+    assert subject is not None
+    assert (subject.name, subject.question) == ("2007", "In 2007, by what percentage did world goods trade grow?")
+    assert subject.link == "The year that worldwide investment inflows hit their pre-crisis record was 2007"
+    assert (
+        bridge_query(question, [record], first_hop=[record]) == "2007: by what percentage did world goods trade grow?"
+    )
+    # Two clauses telling of the description alike: which year it means is not clear.
+    opened = item("In 2013 the first zone opened to traders, and in 2015 the second zone opened to traders.", 1)
+    assert named_subject("In the year when the zone opened to traders, what did it export?", [opened]) is None
 
 
 def test_dates_are_read_in_prose_with_or_without_their_year() -> None:
