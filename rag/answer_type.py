@@ -34,9 +34,20 @@ _QUANTITY = re.compile(
 )
 
 
+# "What fuel price did it start publishing?": which price (a named index) it began to publish, not how much.
+_BEGAN_TO_PUBLISH = re.compile(
+    r"\b(?:start|began|begin|begun)\w*\s+(?:to\s+)?(?:publish|issu|compil|releas)\w*", re.IGNORECASE
+)
+
+
 def asks_for_quantity(question: str) -> bool:
-    """The question asks for a number (how many, how much, what share/rate/amount ...)."""
-    return bool(_ASKS_QUANTITY.search(question))
+    """The question asks for a number (how many, how much, what share/rate/amount ...).
+
+    Not "What fuel price did the zone start publishing?": the price it began to publish is named.
+    """
+    if not _ASKS_QUANTITY.search(question):
+        return False
+    return not (re.match(r"\s*(?:and\s+|so\s+)?what\b", question, re.I) and _BEGAN_TO_PUBLISH.search(question))
 
 
 def states_quantity(answer: str) -> bool:

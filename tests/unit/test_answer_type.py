@@ -20,6 +20,7 @@ from tests.unit.test_arithmetic import ConstantEmbedder, item
         "What was the budget of the training programme?",
         "What share of China's trade was done with FTA partners?",
         "By how much did exports fall?",
+        "What growth rate did the statistics bureau publish for 2022?",  # published, but a figure
     ],
 )
 def test_questions_asking_for_a_figure(question: str) -> None:
@@ -33,6 +34,8 @@ def test_questions_asking_for_a_figure(question: str) -> None:
         "Which city hosted the 2016 G20 summit?",
         "Who chairs the World Free Zones Organization?",
         "Why did the number of new market entities fall?",
+        "And what fuel price did it start publishing?",  # which price: a named index, not a figure
+        "What price index did the port begin to issue?",
     ],
 )
 def test_questions_asking_for_something_else(question: str) -> None:
