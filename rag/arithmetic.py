@@ -104,7 +104,6 @@ _FIGURE = re.compile(
 _YEAR_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:in|for|of|by)\s+(?:the\s+year\s+)?(?P<year>(?:19|20)\d\d)\b")
 _ASKS_DAYS = re.compile(r"\bhow many (days|weeks)\b|多少天|几天", re.IGNORECASE)
 _ASKS_YEARS = re.compile(r"\bhow many years\b|多少年|几年", re.IGNORECASE)
-# "the 2024 paper", "the 2025 western-region article": a year that names a source, not an event.
 # "..., according to the 2024 paper": where a fact is read, not part of the event.
 _READ_IN = re.compile(r",?\s*\b(?:according to|going by|as stated in|per)\b[^,?]*", re.IGNORECASE)
 # An event is matched to a sentence by at least this many shared words, one of them rare in the evidence.

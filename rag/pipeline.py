@@ -235,9 +235,10 @@ class RagPipeline:
             yield from self._refuse(question_used, hits, clock, "model_declined", language, prompt_tokens=prompt_tokens)
             return
         # A translated question's made-up names are no premise: only those the asker typed count.
-        checked = self.checker.check(raw, evidence, question=question_used, asked_as=question if translate else None)
+        asked_as = question if translate else None
+        checked = self.checker.check(raw, evidence, question=question_used, asked_as=asked_as)
         if subject and checked.text:
-            checked = self._linked(subject, evidence, raw, checked, question_used)
+            checked = self._linked(subject, evidence, raw, checked, question_used, asked_as)
         if not checked.text and (cited := self._only_markers(raw, evidence)):
             # A small model sometimes answers with just "[1]": quote what it pointed at, verbatim.
             checked = self.checker.check("".join(ExtractiveGenerator().compose(cited)), evidence, question_used)
@@ -358,7 +359,13 @@ class RagPipeline:
         return worked if worked.text else checked
 
     def _linked(
-        self, subject: NamedSubject, evidence: Sequence[Evidence], raw: str, checked: CheckedAnswer, question: str
+        self,
+        subject: NamedSubject,
+        evidence: Sequence[Evidence],
+        raw: str,
+        checked: CheckedAnswer,
+        question: str,
+        asked_as: str | None,
     ) -> CheckedAnswer:
         """The answer led by the first hop, cited: "The pilot zone that gained ... in 2021 is Fujian FTZ [1]."
 
@@ -371,7 +378,7 @@ class RagPipeline:
         if not named:
             return checked
         tie = max(named, key=lambda item: len(wanted & set(content_terms(item.readable))))
-        linked = self.checker.check(f"{subject.link} [{tie.n}]. {raw}", evidence, question)
+        linked = self.checker.check(f"{subject.link} [{tie.n}]. {raw}", evidence, question, asked_as)
         kept = [sentence for sentence in linked.sentences if sentence.kept]
         return linked if len(kept) > 1 and kept[0].text.startswith(subject.link) else checked
 
