@@ -43,7 +43,13 @@ class Citation(BaseModel):
     page: int | None = Field(None, description="1-based PDF page of the quote; null for non-paged documents.")
     section: str | None = None
     chunk_id: str
-    quote: str = Field(..., description="The supporting sentence, verbatim from the document.")
+    quote: str = Field(
+        ...,
+        description=(
+            "The supporting sentence, verbatim from the document; in the section 'Document details', the "
+            "document's date and publisher as the corpus manifest states them."
+        ),
+    )
     score: float = Field(..., description="Support score of the quote for the answer sentence (0-1).")
     passage: str = Field("", description="The passage around the quote (the retrieved chunk).")
     quote_start: int = Field(0, ge=0, description="Offset of the quote inside `passage`.")
@@ -84,7 +90,10 @@ class Source(BaseModel):
     page: int | None = None
     section: str | None = None
     chunk_id: str
-    quote: str = Field(..., description="The evidence sentence (or table row), verbatim.")
+    quote: str = Field(
+        ...,
+        description="The evidence sentence (or table row), verbatim; in 'Document details', the manifest's record.",
+    )
 
 
 class DocumentInfo(BaseModel):

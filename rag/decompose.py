@@ -8,7 +8,8 @@ that shares most of its words and misses the other. The question's parts are sea
 Five shapes are recognised, all cheap to tell apart by their wording:
 
 * two alternatives compared: "which fell further, world trade in goods or world trade in services?";
-* two events timed: "how many days after X did Y", "how many years passed between X and Y";
+* two events timed: "how many days after X did Y", "how many years passed between X and Y",
+  "by the time X, how many years had Y";
 * two figures set apart: "how far apart are X and Y", "the difference between X and Y";
 * one quantity in two years: "how much more ... in 2022 than in 2021" (a part per year);
 * a premise, then the question: "The article calls for cooperation with a free trade port. When
@@ -56,6 +57,12 @@ ALTERNATIVES = re.compile(r",\s*(?P<a>[^,?]{4,}?)\s+or\s+(?P<b>[^,?]{4,}?)\s*(?=
 _TIMED = re.compile(
     r"\bhow many (?:days|weeks|months|years)\s+(?:passed\s+|elapsed\s+|went by\s+)?(?:after|before)\s+"
     r"(?P<a>.+)\s+(?:did|was|were|had|has|is|does)\s+(?P<b>.+?)\s*\?*$",
+    re.IGNORECASE,
+)
+# "By the time the article was published, how many years had RCEP been in effect?": the same two events.
+_BY_THE_TIME = re.compile(
+    r"^(?:by the time|at the time)\s+(?P<a>[^,]+?),\s*(?:about\s+|roughly\s+|around\s+|approximately\s+)?"
+    r"how many (?:days|weeks|months|years)\s+(?:had|has|have|did|was|were)\s+(?P<b>.+?)\s*\?*$",
     re.IGNORECASE,
 )
 _BETWEEN = re.compile(
@@ -149,7 +156,7 @@ def question_parts(question: str) -> list[str]:
         # the rest of the question ("which fell further in percentage terms") finds other rows.
         rest = " ".join(years) or (question[: match.start()] + question[match.end() :]).strip(" ,?")
         parts = [f"{match['a']} {rest}", f"{match['b']} {rest}"]
-    elif match := _TIMED.search(question):
+    elif match := _TIMED.search(question) or _BY_THE_TIME.search(question):
         parts = [match["a"], match["b"]]
     elif (match := _BETWEEN.search(question)) and not YEAR.fullmatch(match["a"].strip()):
         context = " ".join(year for year in years if year not in match[0])

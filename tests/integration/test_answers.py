@@ -15,6 +15,7 @@ from core.config import REPO_ROOT, Settings
 from core.schemas import ChatTurn
 from rag.answer_type import states_date
 from rag.components import build
+from rag.document_details import DETAILS_SECTION
 from rag.generators.base import ChatMessage, ChatModel
 from rag.generators.chat import ChatGenerator
 from rag.pipeline import REFUSAL_TEXT, RagPipeline
@@ -390,6 +391,14 @@ def test_a_place_the_question_names_is_read_even_when_other_passages_outrank_it(
     ]
 
 
+def test_when_a_document_was_published_is_read_from_its_record_and_cited_to_it(default_pipeline: RagPipeline) -> None:
+    """No sentence of the western article dates it (its dateline is page furniture); the corpus manifest does."""
+    answer = default_pipeline.answer("On what date was the article on the western region's pilot zones published?")
+    assert "March 14, 2025" in answer.answer, answer.answer
+    [details] = [citation for citation in answer.citations if citation.section == DETAILS_SECTION]
+    assert details.source == WESTERN and "China Trade News" in details.quote
+
+
 def test_a_refusal_before_generating_announces_no_sources(default_pipeline: RagPipeline) -> None:
     kinds = [event.kind for event in default_pipeline.stream("What is the boiling point of mercury?")]
     assert "sources" not in kinds and kinds[-1] == "answer"
@@ -484,3 +493,23 @@ def test_a_model_that_reads_the_wrong_cell_is_replaced_by_the_cell_the_question_
     assert answer.answerable and "-14.14" not in answer.answer
     assert "Import growth rate" in answer.answer and "Table 3" in answer.answer
     assert [c.quote.split("|")[0].strip() for c in answer.citations] == ["2019"]
+
+
+def test_a_wrong_cell_for_a_year_the_first_hop_found_is_replaced_by_the_cell_of_that_year_and_linked(
+    default_pipeline: RagPipeline,
+) -> None:
+    """FDI inflows peaked in 2007 (PDF p12); world goods trade grew 15.51% that year (Table 2, p10).
+
+    The model, asked "In 2007, ...", gives another column's 15.67% and cites the FDI sentence: the
+    check drops it, and the one cell the question names is looked up in the year the first hop found.
+    """
+    question = (
+        "In the year that worldwide direct investment inflows hit their pre-crisis record, by what percentage "
+        "did total world goods trade grow?"
+    )
+    model = AnswersFromTheSentenceNaming("record inflow", "Total world goods trade grew by 15.67% in 2007")
+    answer = scripted_pipeline(default_pipeline, model).answer(question)
+    link = "The year that worldwide direct investment inflows hit their pre-crisis record was 2007 [1]"
+    assert answer.answer.startswith(link), answer.answer
+    assert "15.51" in answer.answer and "15.67" not in answer.answer
+    assert "record inflow" in answer.citations[0].quote and answer.citations[1].quote.startswith("2007 |")

@@ -383,3 +383,23 @@ def test_a_question_pointing_back_at_its_premise_is_searched_again_by_the_name_o
     # Pointing at nothing the premise named ("which of those had ..."): no second hop.
     agreements = "The article names three trade agreements. Which of those had China not yet joined?"
     assert bridge_query(agreements, [regions, cooperation]) is None
+
+
+def test_by_the_time_one_thing_happened_how_many_years_had_another_is_two_events_dated_apart() -> None:
+    question = (
+        "By the time the western-region article urging alignment with RCEP was published, about how many years "
+        "had RCEP been in effect, going by the 2024 paper?"
+    )
+    assert question_parts(question) == [
+        "the western-region article urging alignment with RCEP was published",
+        "RCEP been in effect, going by the 2024 paper",
+    ]
+    # The article's date is its record's (rag.document_details); RCEP's year is the paper's.
+    published = item(
+        "\u201cEnhancing the strategy of the pilot free trade zone to promote the opening up of the western "
+        "region\u201d was published on March 14, 2025 by China Trade News.",
+        1,
+    )
+    in_effect = item("In 2022, the Regional Comprehensive Economic Partnership (RCEP) came into effect.", 2)
+    [line] = worked_lines(question, [published, in_effect, item(SHAANXI, 3)])
+    assert line.startswith("From [2] and [1]: ") and line.endswith("from 2022 to 2025 is 3 years.")
