@@ -38,6 +38,7 @@ from core.text.terms import NUMBER, YEAR, content_terms, without_source_years
 from rag.decompose import ALTERNATIVES as _ALTERNATIVES
 from rag.decompose import question_parts
 from rag.evidence import Evidence, row_label
+from rag.facts import answers_the_other_side
 
 _VALUE = re.compile(r"^[-−–+]?\d+(?:,\d{3})*(?:\.\d+)?%?$")
 _CHANGE = re.compile(
@@ -309,6 +310,8 @@ def looked_up_line(question: str, evidence: Sequence[Evidence]) -> str | None:
         cells, n = table.rows[year]
         caption_terms = set(content_terms(table.caption))
         for column in _columns(table.header, rates=rates):
+            if answers_the_other_side(table.header[column], question):
+                continue  # imports asked: not the exports' column, nor the total's
             header_terms = set(content_terms(table.header[column]))
             by_column = len(wanted & header_terms)
             if column < len(cells) and by_column and _value(cells[column]) is not None:

@@ -33,6 +33,7 @@ from index.embedders import Embedder
 from rag.arithmetic import derived_numbers
 from rag.evidence import Evidence, lexical_overlap
 from rag.facts import (
+    answers_the_other_side,
     misdated_values,
     misplaced,
     off_year,
@@ -269,6 +270,10 @@ class CitationChecker:
             if leaves_answer_out(said, question):
                 # "The next Free Zone Congress will be held in [1]." leaves the answer to the marker.
                 result.sentences.append(CheckedSentence(said, valid, 0.0, False, "leaves the answer out"))
+                continue
+            if answers_the_other_side(said, question):
+                # Asked about outward investment, it tells of investment attracted: true, and no answer.
+                result.sentences.append(CheckedSentence(said, valid, 0.0, False, "about the other side of the flow"))
                 continue
             # Its facts are checked without where it says they were read ("according to the 2024 paper").
             claim = without_source_years(said)

@@ -27,6 +27,7 @@ from core.documents import Chunk
 from core.text.sentences import sentence_spans
 from core.text.terms import NUMBER, YEAR, content_terms, has_han, spelled_out
 from index.embedders import Embedder
+from rag.facts import answers_the_other_side
 from rag.retriever import RetrievedChunk
 
 _TABLE_ROW = re.compile(r"^[^\n]*\|[^\n]*$", re.MULTILINE)
@@ -349,6 +350,10 @@ class EvidenceSelector:
         candidates = [c for c in candidates if not is_reference_entry(c.text) and not is_heading(c.text, c.chunk)]
         candidates = keep_asked_rows(question, candidates)
         candidates = keep_asked_tables(question, candidates)
+        # Asked about outward investment, a sentence about investment attracted tempts a small model
+        # to answer with it (rag.facts.answers_the_other_side): it is not evidence. (A table's header
+        # names every side and the total: its rows are read through the row and column rules.)
+        candidates = [c for c in candidates if "|" in c.readable or not answers_the_other_side(c.readable, question)]
         if not candidates:
             return []
         for candidate in candidates:

@@ -230,6 +230,21 @@ def _labels(text: str) -> dict[str, list[set[str]]]:
     return labels
 
 
+def answers_the_other_side(claim: str, question: str) -> bool:
+    """Whether ``claim`` is about the other side of a flow than the one ``question`` asks about.
+
+    "Where has China placed for outward investment?" answered "China ranked second in attracting
+    foreign investment" (an inflow), or a question about imports answered with exports or with total
+    trade: each may be what its cited sentence says, and none answers. A question naming both sides
+    of a pair ("exports and imports") is not judged on that pair, nor a claim naming both but no total.
+    """
+    asked_terms, said_terms = set(content_terms(question)), set(content_terms(claim))
+    asked, said = _side(asked_terms), _side(said_terms)
+    if 0 in asked and _TOTAL not in asked_terms and _TOTAL in said_terms and 0 not in said:
+        return True  # imports asked, "total trade (exports and imports)" told
+    return any(pair in said and said[pair] != side for pair, side in asked.items())
+
+
 def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
     """Values of ``claim`` that ``texts`` give only for the other side of a flow the claim names.
 
@@ -237,7 +252,8 @@ def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
     581.783 billion dollars, ..., and imports from the U.S. were 177.644 billion dollars": 177.644
     is the imports' figure. A value is judged by its clause (or its table row and column header);
     one whose clause names neither side, or both, is not judged. A claim about the total of both
-    sides ("total trade", "exports plus imports") does not hold a figure given for one side only.
+    sides ("total trade", "exports plus imports") does not hold a figure given for one side only,
+    nor a claim about one side the total's.
     """
     labels = _labels("\n".join(texts))
     swapped: list[str] = []
@@ -254,6 +270,14 @@ def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
                 and claimed
                 and all(any(i in side and side[i] != name for i, name in claimed.items()) for side in sides)
             ) or (found and total and all(0 in _side(words) and _TOTAL not in words for words in found)):
+                swapped.append(value)
+            elif (
+                found
+                and 0 in claimed
+                and _TOTAL not in terms
+                and all(_TOTAL in words and 0 not in _side(words) for words in found)
+            ):
+                # "Goods bought from abroad (imports) cost 12,603,386", the total of both sides.
                 swapped.append(value)
     return swapped
 

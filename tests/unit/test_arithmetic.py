@@ -82,6 +82,18 @@ def test_the_one_cell_a_question_names_by_year_column_and_table_is_looked_up() -
     assert rate is not None and rate.endswith("(Table 2: World Goods Trade) was -22.61.")
 
 
+def test_a_column_of_the_other_side_or_the_total_is_not_the_cell_one_side_asks_for() -> None:
+    """Goods "bought from abroad" are imports: not the exports' cell, nor total trade's, which shares "trade"."""
+    caption = "Table 2: World Goods Trade Situation (Unit: Million US dollars)"
+    header = "Year | Export | Import | Total trade (Exports and imports)"
+    row = item("2001 | 6,196,440 | 6,406,946 | 12,603,386", 1, f"{caption}\n{header}")
+    question = "How much did the world spend on goods bought from abroad in 2001, per the goods trade table?"
+    assert (
+        looked_up_line(question, [row])
+        == "From [1]: in 2001, Import (Table 2: World Goods Trade Situation) was 6,406,946."
+    )
+
+
 def test_a_word_that_names_the_table_does_not_also_pick_the_column() -> None:
     """The word "trade" names the services table here; the export growth rate is asked for, not total trade's."""
     caption = "Table 3: World Service Trade (Unit: Million US dollars)"

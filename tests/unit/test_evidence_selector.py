@@ -595,3 +595,18 @@ def test_a_list_goes_on_past_an_item_already_chosen() -> None:
     ]
     assert [item.text for item in chosen] == [lead_in, items[1]]
     assert [item.text for item in selector.with_next_sentences(chosen)] == [lead_in, items[0], items[1], items[2]]
+
+
+def test_a_sentence_about_the_other_side_of_the_asked_flow_is_not_evidence() -> None:
+    """Asked about outward investment, the sentence on investment attracted is left out; a table is not."""
+    attracted = "Since 2017, China has ranked second in the world in attracting foreign investment."
+    outbound = "Outbound investment flows have consistently been among the top three globally."
+    selector, _ = make_selector()
+    question = "Where has China usually placed in the world rankings for outward investment?"
+    chosen = selector.select(question, [make_hit(make_chunk(f"{attracted} {outbound}"))])
+    assert [item.text for item in chosen] == [outbound]
+    table = (
+        "Table 2: World Goods Trade\nYear | Export | Import | Total trade\n2001 | 6,196,440 | 6,406,946 | 12,603,386"
+    )
+    imports = "How much did the world spend on goods bought from abroad in 2001?"
+    assert selector.select(imports, [make_hit(make_chunk(table))])

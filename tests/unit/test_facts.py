@@ -10,6 +10,7 @@ from __future__ import annotations
 from core.config import EvidenceSettings
 from rag.citations import CitationChecker, counted_alike
 from rag.facts import (
+    answers_the_other_side,
     misdated_values,
     misplaced,
     off_year,
@@ -541,3 +542,23 @@ def test_the_citation_check_drops_a_year_stitched_from_two_sentences() -> None:
     assert checker.check(stitched, evidence, XINJIANG_QUESTION).text == ""
     shaanxi = "In 2024, Shaanxi formed 72 innovative cases [2]."
     assert checker.check(shaanxi, evidence, "What did the Shaanxi zone achieve?").text.startswith("In 2024, Shaanxi")
+
+
+def test_an_answer_about_the_other_side_of_a_flow_than_asked_is_no_answer() -> None:
+    outward = "Where has China usually placed in the world rankings for outward investment?"
+    assert answers_the_other_side("China has ranked second in the world in attracting foreign investment.", outward)
+    assert not answers_the_other_side("Outbound investment flows have been among the top three globally.", outward)
+    imports = "How much did the world spend on goods bought from abroad in 2001?"
+    assert answers_the_other_side("World exports were 6,196,440 million dollars in 2001.", imports)
+    assert answers_the_other_side("In 2001, Total trade (Exports and imports) was 12,603,386.", imports)
+    table = "Year | Export | Import | Total trade (Exports and imports)\n2001 | 6,196,440 | 6,406,946 | 12,603,386"
+    assert swapped_values("The world spent 12,603,386 million dollars on goods bought from abroad.", [table])
+    # A claim or a question naming both sides is not judged on them.
+    assert not answers_the_other_side("Exports were 6,196,440 and imports 6,406,946 million dollars.", imports)
+    assert not answers_the_other_side("Exports were 6,196,440 million dollars.", "How did exports and imports move?")
+    checker = CitationChecker(ConstantEmbedder(), EvidenceSettings())  # type: ignore[arg-type]
+    attracted = item("Since 2017, China has ranked second in the world in attracting foreign investment.", 1)
+    checked = checker.check(
+        "China has ranked second in the world in attracting foreign investment [1].", [attracted], outward
+    )
+    assert checked.text == "" and checked.sentences[0].reason == "about the other side of the flow"

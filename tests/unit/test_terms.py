@@ -18,6 +18,17 @@ def test_an_abbreviation_and_its_long_form_give_the_same_terms() -> None:
     assert content_terms("bonded zones") == ["bond", "zone"]
 
 
+def test_a_side_of_a_flow_in_a_delegates_words_is_the_texts_term_for_it() -> None:
+    assert "outflow" in content_terms("Where does China rank for outward investment?")
+    assert "outflow" in content_terms("Outbound investment flows have been among the top three.")
+    assert "inflow" in content_terms("China ranked second in attracting foreign investment.")
+    assert "import" in content_terms("How much did the world spend on goods bought from abroad in 2001?")
+    assert "export" in content_terms("How much did China sell to other countries?")
+    # The same words about something else stay themselves.
+    assert "import" not in content_terms("China's purchases of American goods")
+    assert "inflow" not in content_terms("The zones attract talent from abroad.")
+
+
 def test_british_and_american_spellings_give_the_same_terms() -> None:
     assert content_terms("a national innovation centre programme") == content_terms(
         "a national innovation center program"
