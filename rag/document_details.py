@@ -27,13 +27,15 @@ DETAILS_SECTION = "Document details"
 _DOCUMENT = r"(?:article|paper|report|document|piece|story|news|page|study|essay|release|item|text)"
 _PUBLISHED = (
     r"(?:publish\w*|publication|release[sd]?|releasing|issued|come out|came out|comes out|written|wrote|"
-    r"dated|date of|put out|posted|printed|appear(?:ed|s)?|run by|ran)"
+    r"dated|date of|put out|posted|printed|appear(?:ed|s)?)"
 )
-# A question about a document's own date or publisher: a document noun with a publishing verb
-# ("when was the article published", "which journal ran the paper"), or the publisher asked for.
-_ABOUT_PUBLICATION = re.compile(
-    rf"\b{_DOCUMENT}s?\b.*\b{_PUBLISHED}\b|\b{_PUBLISHED}\b.*\b{_DOCUMENT}s?\b"
-    r"|\b(?:which|what|who)\b[^?]*\b(?:publisher|journal|newspaper|outlet|magazine|news agency)\b"
+# What a question about a document's own publication asks: when, how long after, or by whom.
+_WHEN_OR_WHO = re.compile(r"\b(?:when|dates?|days?|weeks?|months?|years?|who|whom|how long|how old)\b", re.IGNORECASE)
+# A document noun with a publishing verb ("when was the article published"), or the publisher
+# asked for ("which journal ran the paper", "who published the news").
+_ABOUT_PUBLICATION = re.compile(rf"\b{_DOCUMENT}s?\b.*\b{_PUBLISHED}\b|\b{_PUBLISHED}\b.*\b{_DOCUMENT}s?\b", re.I)
+_PUBLISHER_ASKED = re.compile(
+    r"\b(?:which|what|who)\b[^?]*\b(?:publisher|journal|newspaper|outlet|magazine|news agency)\b"
     r"|\bwho\s+(?:published|released|issued|put out)\b",
     re.IGNORECASE,
 )
@@ -47,7 +49,9 @@ def asks_about_publication(question: str) -> bool:
     asks_about_publication("Which journal ran the tenth-anniversary paper?")                   # True
     asks_about_publication("When was the first pilot zone set up?")                            # False
     """
-    return bool(_ABOUT_PUBLICATION.search(question))
+    # "Which zones appear in the report?" and "What is written in the paper?" ask what it says.
+    about = _ABOUT_PUBLICATION.search(question) is not None and _WHEN_OR_WHO.search(question) is not None
+    return about or _PUBLISHER_ASKED.search(question) is not None
 
 
 def date_in_words(date: str) -> str:

@@ -96,7 +96,7 @@ def _function_words() -> frozenset[str]:
 #: Bumped when :func:`tokenize` changes, so a saved BM25 index built with the old terms is rebuilt.
 TERMS_VERSION = "4"
 
-_INVESTED = r"(?:direct\s+)?(?:invest|capital))"
+_INVESTED = r"(?:direct\s+)?(?:invest|capital)"
 _UP_TO_3_WORDS = r"(?:\s+[\w'’-]+){0,3}?"
 _ABROAD = r"(?:abroad|overseas|other\s+countries|foreign\s+countries)"
 
@@ -112,7 +112,7 @@ _ONE_TERM: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # The side of a flow in a delegate's words: "outward investment" is what a text calls
         # "outbound investment flows", "goods bought from abroad" its "imports".
         (r"\b(?:outward|outbound)\b(?=\s+(?:foreign\s+)?(?:direct\s+)?invest)", "outflow"),
-        (rf"\b(?:attract(?:s|ed|ing)?|inward|inbound)\b(?=\s+(?:foreign\s+|overseas\s+)?{_INVESTED}", "inflow"),
+        (rf"\b(?:attract(?:s|ed|ing)?|inward|inbound)\b(?=\s+(?:foreign\s+|overseas\s+)?{_INVESTED})", "inflow"),
         (rf"\b(?:bought|buy(?:s|ing)?|purchas(?:e|es|ed|ing))\b(?={_UP_TO_3_WORDS}\s+from\s+{_ABROAD})", "import"),
         (rf"\b(?:sold|sell(?:s|ing)?)\b(?={_UP_TO_3_WORDS}\s+(?:to\s+)?{_ABROAD})", "export"),
     )
