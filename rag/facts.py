@@ -224,10 +224,47 @@ def _labels(text: str) -> dict[str, list[set[str]]]:
             column = header[index] if index < len(header) else ""
             for value in _values(cell):
                 labels[value].append(set(content_terms(f"{cells[0]} {column}")))
-    for clause in _SIDE_CLAUSE_BREAK.split(" ".join(prose)):
-        for value in _values(clause):
-            labels[value].append(set(content_terms(clause)))
+    text = " ".join(prose)
+    for start, end in sentence_spans(text):
+        before: set[str] = set()
+        for clause in _SIDE_CLAUSE_BREAK.split(text[start:end]):
+            terms = set(content_terms(clause))
+            if _carries_on(clause, terms):
+                terms |= before  # "exports were 581.783 billion dollars, up 1.2%": the exports' change
+            for value in _values(clause):
+                labels[value].append(terms)
+            before = terms
     return labels
+
+
+# A clause going on about what the clause before it named: "..., reaching 581.783 billion dollars".
+_GOES_ON = re.compile(
+    r"(?:and\s+)?(?:reaching|totall?ing|amounting|standing|rising|falling|growing|increasing|decreasing|"
+    r"dropping|declining|up|down|to|at)\b",
+    re.IGNORECASE,
+)
+
+
+def _carries_on(clause: str, terms: set[str]) -> bool:
+    """ "up 1.2%", "a year-over-year increase of 29.5%", "reaching 581.783 billion dollars": a clause naming
+    no side of a flow and no total that tells a change or a level of what the clause before it names."""
+    if _side(terms) or _TOTAL in terms:
+        return False
+    rise, fall = (pattern for _, pattern in _DIRECTION_WORDS[0])
+    words = terms - set(_values(clause)) - {"year"}
+    bare_change = 0 in _directions(clause) and all(rise.fullmatch(word) or fall.fullmatch(word) for word in words)
+    return bare_change or _GOES_ON.match(clause.strip()) is not None
+
+
+def _claimed_sides(claim: str) -> list[tuple[str, set[str], dict[int, str]]]:
+    """Each clause of ``claim`` with its terms and the side of a flow it claims, carried on from the
+    clause before ("Imports fell by 1.1%, reaching 581.783 billion dollars": both are the imports')."""
+    clauses: list[tuple[str, set[str], dict[int, str]]] = []
+    for clause in _SIDE_CLAUSE_BREAK.split(claim):
+        terms = set(content_terms(clause))
+        side = clauses[-1][2] if clauses and _carries_on(clause, terms) else _side(terms)
+        clauses.append((clause, terms, side))
+    return clauses
 
 
 def answers_the_other_side(claim: str, question: str) -> bool:
@@ -257,9 +294,7 @@ def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
     """
     labels = _labels("\n".join(texts))
     swapped: list[str] = []
-    for clause in _SIDE_CLAUSE_BREAK.split(claim):
-        terms = set(content_terms(clause))
-        claimed = _side(terms)
+    for clause, terms, claimed in _claimed_sides(claim):
         # "Total trade (exports plus imports) grew by 16.77%", where 16.77 is the exports' growth only.
         total = _TOTAL in terms and 0 not in claimed and "|" not in clause  # not a quoted row under its header
         for value in dict.fromkeys(_values(clause)):
@@ -283,27 +318,31 @@ def swapped_values(claim: str, texts: Sequence[str]) -> list[str]:
 
 
 def resided(claim: str, evidence: str) -> str | None:
-    """``claim`` with its one swapped value replaced by the other side's, from the same sentence or table row.
+    """``claim`` with its swapped values replaced by the other side's, from the same sentence or table row.
 
     "China exported 177.644 billion dollars [1]" over "exports ... were 581.783 billion dollars, up 1.2%,
     and imports ... were 177.644 billion dollars" becomes "China exported 581.783 billion dollars";
-    a percentage is replaced by a percentage only. ``None`` when no single replacement is found.
+    a percentage is replaced by a percentage only. ``None`` unless each swapped value has one replacement.
     """
     wrong = swapped_values(claim, [evidence])
-    if len(wrong) != 1:
+    if not wrong:
         return None
-    [value] = wrong
+    fixed = claim
+    for value in wrong:
+        replacement = _other_sides_value(claim, value, evidence)
+        if replacement is None:
+            return None
+        printed = next(m for m in NUMBER.finditer(fixed) if _normal(m[0]) == value)
+        fixed = fixed[: printed.start()] + replacement + fixed[printed.end() :]
+    return fixed
+
+
+def _other_sides_value(claim: str, value: str, evidence: str) -> str | None:
+    """The one value that the sentence or table row of ``evidence`` printing ``value`` gives for the side
+    the claim names where it states ``value``, as printed there; ``None`` unless there is exactly one."""
     printed_in_claim = next(m for m in NUMBER.finditer(claim) if _normal(m[0]) == value)
     percent = _is_percent(claim, printed_in_claim.end())
-    claimed = next(
-        (
-            side
-            for clause in _SIDE_CLAUSE_BREAK.split(claim)
-            if value in _values(clause)
-            for side in [_side(set(content_terms(clause)))]
-        ),
-        {},
-    )
+    claimed = next((side for clause, _, side in _claimed_sides(claim) if value in _values(clause)), {})
     rows, prose = _table_rows(evidence)
     units = [f"{' | '.join(header)}\n{' | '.join(cells)}" for header, cells in rows]
     units += [line[start:end] for line in prose for start, end in sentence_spans(line)]
@@ -320,7 +359,7 @@ def resided(claim: str, evidence: str) -> str | None:
             and any(all(_side(words).get(i) == name for i, name in claimed.items()) for words in labels[other])
         ]
         if len(candidates) == 1:
-            return claim[: printed_in_claim.start()] + candidates[0] + claim[printed_in_claim.end() :]
+            return candidates[0]
     return None
 
 
@@ -395,6 +434,63 @@ def reversed_direction(claim: str, texts: Sequence[str], question: str = "") -> 
     premise = {i: w for i, w in _directions(question).items() if _directions(claimed).get(i) == w}
     cited = _directions(" ".join(prose))
     return _turned(premise, cited, [cited])
+
+
+def _word_pairs(text: str) -> dict[str, str]:
+    return {word: opposite for word, _, opposite in (pair.partition("/") for pair in text.split())}
+
+
+# A change's word and its opposite, in the same form: "increased" for "decreased", "rose" for "fell".
+_EITHER_WAY = _word_pairs(
+    "increased/decreased increase/decrease increases/decreases increasing/decreasing rose/fell rise/fall "
+    "rises/falls rising/falling risen/fallen higher/lower up/down"
+)
+_UP_TO_DOWN = _EITHER_WAY | _word_pairs(
+    "grew/fell grow/fall grows/falls growing/falling grown/fallen jumped/fell climbed/fell surged/fell"
+)
+_DOWN_TO_UP = {down: up for up, down in _EITHER_WAY.items()} | _word_pairs(
+    "declined/increased decline/increase declines/increases declining/increasing dropped/rose drop/rise "
+    "drops/rises shrank/grew shrunk/grown contracted/grew reduced/increased slipped/rose"
+)
+_OPPOSITE = {"up": _UP_TO_DOWN, "down": _DOWN_TO_UP}
+_OPPOSITE_WAY = {"up": "down", "down": "up"}
+
+
+def redirected(claim: str, evidence: str) -> str | None:
+    """``claim`` with its change turned the way the clause of ``evidence`` that prints its figure states it.
+
+    "China's imports from the US increased by 1.1% [1]" over "... imports from the U.S. were
+    177.644 billion dollars, down 1.1%" becomes "China's imports from the US decreased by 1.1%": the
+    figure was read right and its way wrong (:func:`reversed_direction`). Only a rise or a fall is
+    turned, only where every clause that prints the figure goes the other way, and only when each
+    of the claim's words for it has an opposite in the same form. ``None`` otherwise.
+    """
+    clauses = [clause for line in _table_rows(evidence)[1] for clause in _SIDE_CLAUSE_BREAK.split(line)]
+    turned = claim
+    for clause in _SIDE_CLAUSE_BREAK.split(claim):
+        way = _directions(clause).get(0)
+        if way is None:
+            continue
+        values = dict.fromkeys(_values(clause))
+        stated = [_directions(other).get(0) for value in values for other in clauses if value in _values(other)]
+        if not stated or any(other != _OPPOSITE_WAY[way] for other in stated):
+            continue  # not stated, or not only the other way
+        pattern, opposites = dict(_DIRECTION_WORDS[0])[way], _OPPOSITE[way]
+        words = [match[0] for match in pattern.finditer(clause)]
+        if any(word.lower() not in opposites for word in words):
+            return None  # "soared" has no opposite in the table: left to the citation check
+        turned = turned.replace(clause, _turned_words(clause, pattern, opposites), 1)
+    return turned if turned != claim else None
+
+
+def _turned_words(clause: str, pattern: re.Pattern[str], opposites: dict[str, str]) -> str:
+    """``clause`` with each word ``pattern`` finds replaced by its opposite, in the same case."""
+
+    def opposite(match: re.Match[str]) -> str:
+        word = opposites[match[0].lower()]
+        return word.capitalize() if match[0][:1].isupper() else word
+
+    return pattern.sub(opposite, clause)
 
 
 def _is_percent(text: str, end: int) -> bool:

@@ -42,7 +42,7 @@ from rag.decompose import (
 )
 from rag.document_details import asks_about_publication, details_chunk
 from rag.evidence import Evidence, EvidenceSelector
-from rag.facts import redated, resided
+from rag.facts import redated, redirected, resided
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.language import (
@@ -427,12 +427,13 @@ class RagPipeline:
     def _corrected(
         self, question: str, evidence: Sequence[Evidence], checked: CheckedAnswer, raw: str
     ) -> CheckedAnswer:
-        """The model's dropped answer with a figure read from the wrong year or side put right, checked again.
+        """The model's dropped answer with a figure read from the wrong year, side or way put right, checked again.
 
         "Mainland China had 17.44% of the world economy in 2021 [2]" cites the clause that gives
         17.44% for 2020 and 18.13% for 2021 (``rag.facts.redated``); "China exported 177.644
         billion dollars [1]" cites the sentence whose 177.644 is the imports' and 581.783 the
-        exports' (``rag.facts.resided``). Only the cited item's sentence or row is used (for an
+        exports' (``rag.facts.resided``); "imports from the US increased by 1.1%" cites "down 1.1%"
+        (``rag.facts.redirected``). Only the cited item's sentence or row is used (for an
         uncited claim, those of the items that print its figure).
         """
         by_number = {item.n: item for item in evidence}
@@ -445,11 +446,7 @@ class RagPipeline:
             stated = numbers_in(claim) - given
             pointed_at = cited or [item for item in evidence if stated & numbers_in(item.readable)]
             fixed = next(
-                (
-                    (new, item.n)
-                    for item in pointed_at
-                    if (new := redated(claim, item.readable, given, asked_years) or resided(claim, item.readable))
-                ),
+                ((new, item.n) for item in pointed_at if (new := _put_right(claim, item.readable, given, asked_years))),
                 None,
             )
             changed = changed or fixed is not None
@@ -533,6 +530,17 @@ class RagPipeline:
             quote_end=item.end,
             context=item.context,
         )
+
+
+def _put_right(claim: str, text: str, given: set[str], asked_years: set[str]) -> str | None:
+    """``claim`` with its figure's year or side, and then its way, put right from ``text``; ``None`` if unchanged.
+
+    "Imports rose by 1.2%" over "exports ..., up 1.2%, and imports ..., down 1.1%" takes the imports'
+    figure and then their way: "Imports fell by 1.1%".
+    """
+    fixed = redated(claim, text, given, asked_years) or resided(claim, text) or claim
+    fixed = redirected(fixed, text) or fixed
+    return fixed if fixed != claim else None
 
 
 def _hold_back_sentinel(pieces: Iterator[str]) -> Iterator[str]:

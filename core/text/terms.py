@@ -94,11 +94,12 @@ def _function_words() -> frozenset[str]:
 
 
 #: Bumped when :func:`tokenize` changes, so a saved BM25 index built with the old terms is rebuilt.
-TERMS_VERSION = "4"
+TERMS_VERSION = "5"
 
 _INVESTED = r"(?:direct\s+)?(?:invest|capital)"
 _UP_TO_3_WORDS = r"(?:\s+[\w'’-]+){0,3}?"
 _ABROAD = r"(?:abroad|overseas|other\s+countries|foreign\s+countries)"
+_FOREIGN = r"American|(?-i:US)|U\.S\.|foreign|overseas|imported"
 
 # The literature's abbreviations and the long forms they stand for. One document writes "FTZs"
 # throughout, another "pilot free trade zones", and a translated question says "free trade zone":
@@ -115,6 +116,10 @@ _ONE_TERM: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b(?:attract(?:s|ed|ing)?|inward|inbound)\b(?=\s+(?:foreign\s+|overseas\s+)?{_INVESTED})", "inflow"),
         (rf"\b(?:bought|buy(?:s|ing)?|purchas(?:e|es|ed|ing))\b(?={_UP_TO_3_WORDS}\s+from\s+{_ABROAD})", "import"),
         (rf"\b(?:sold|sell(?:s|ing)?)\b(?={_UP_TO_3_WORDS}\s+(?:to\s+)?{_ABROAD})", "export"),
+        # "China's purchases of American goods" are its imports from the US.
+        (rf"\bpurchases?\b(?=\s+of\s+(?:{_FOREIGN})\s+(?:goods|products|services)\b)", "import"),
+        # The US by any of its names, so "American" finds a sentence about "the U.S.".
+        (r"\bU\.S\.?(?:A\.?)?(?!\w)|(?-i:\bUSA?\b)|\bUnited\s+States(?:\s+of\s+America)?\b|\bAmericans?\b", "usa"),
     )
 )
 

@@ -345,6 +345,22 @@ class AnswersFromTheSentenceNaming:
         return len(text.split())
 
 
+def test_a_figure_of_the_other_side_told_the_wrong_way_is_put_right_from_the_cited_sentence(
+    default_pipeline: RagPipeline,
+) -> None:
+    """In 2022 China's exports to the U.S. were up 1.2%, its imports from the U.S. down 1.1% (PDF p3).
+
+    Asked about its purchases of American goods, the model gives the exports' rise: the check drops
+    it as the other side's figure, and the cited sentence gives the imports' figure and their way.
+    """
+    question = "By what percentage did China's purchases of American goods change in 2022, per Chinese customs?"
+    model = AnswersFromTheSentenceNaming("imports from the U.S.", "China's imports from the US rose by 1.2% in 2022")
+    answer = scripted_pipeline(default_pipeline, model).answer(question)
+    assert answer.answerable, answer.refusal_reason
+    assert "fell by 1.1%" in answer.answer and "1.2" not in answer.answer, answer.answer
+    assert "down 1.1%" in answer.citations[0].quote
+
+
 def test_a_described_subject_is_asked_about_by_the_name_its_first_hop_found_and_the_link_is_cited(
     default_pipeline: RagPipeline,
 ) -> None:

@@ -15,6 +15,7 @@ from rag.facts import (
     misplaced,
     off_year,
     redated,
+    redirected,
     resided,
     reversed_direction,
     swapped_values,
@@ -366,7 +367,7 @@ def test_a_figure_of_the_other_side_of_a_flow_is_swapped() -> None:
     assert swapped_values("World imports were 9,473,361 in 2004.", [GOODS_TABLE]) == []
     # A claim naming neither side, or a value whose clause names neither, is not judged.
     assert swapped_values("Trade with the US was 177.644 billion dollars.", [US_TRADE]) == []
-    assert swapped_values("China's exports rose 1.1%.", [US_TRADE]) == []
+    assert swapped_values("China's exports rose 0.6%.", ["China-US trade increased by 0.6% year-over-year."]) == []
 
 
 def test_the_citation_check_drops_imports_given_as_exports() -> None:
@@ -383,6 +384,30 @@ def test_a_swapped_figure_is_replaced_by_the_other_side_s_from_the_same_sentence
     assert resided(claim, US_TRADE) == claim.replace("177.644", "581.783")
     assert resided("World exports were 9,473,361 in 2004.", GOODS_TABLE) == "World exports were 9,222,553 in 2004."
     assert resided("China exported 581.783 billion dollars.", US_TRADE) is None
+
+
+def test_a_change_told_the_wrong_way_round_is_turned_the_way_its_clause_states_it() -> None:
+    claim = "China's purchases of American goods increased by 1.1% year-over-year in 2022."
+    assert redirected(claim, US_TRADE) == claim.replace("increased", "decreased")
+    assert redirected("Exports rose 1.2% while imports were Up 1.1%.", US_TRADE) == (
+        "Exports rose 1.2% while imports were Down 1.1%."
+    )
+    # Told the way the text tells it, of a figure the text gives no way, or with a word that has no
+    # opposite here: nothing to turn.
+    assert redirected("Imports from the US fell by 1.1% in 2022.", US_TRADE) is None
+    assert redirected("Exports grew to 581.783 billion dollars.", "Exports were 581.783 billion dollars.") is None
+    assert redirected("Imports soared 1.1%.", US_TRADE) is None
+
+
+def test_a_bare_change_after_a_clause_is_the_change_of_what_that_clause_names() -> None:
+    """ "exports ... were 581.783 billion dollars, up 1.2%": 1.2% is the exports' change, not the imports'."""
+    assert swapped_values("China's imports from the US rose by 1.2% in 2022.", [US_TRADE]) == ["1.2"]
+    assert swapped_values("China's exports to the US rose by 1.2% in 2022.", [US_TRADE]) == []
+    assert resided("China's imports from the US rose by 1.2%.", US_TRADE) == "China's imports from the US rose by 1.1%."
+    # The claim's own clauses carry on the same way: "..., reaching 581.783" is still about imports.
+    claim = "China's imports from the US fell by 1.2%, reaching 581.783 billion dollars."
+    assert swapped_values(claim, [US_TRADE]) == ["1.2", "581.783"]
+    assert resided(claim, US_TRADE) == "China's imports from the US fell by 1.1%, reaching 177.644 billion dollars."
 
 
 def test_imports_and_exports_named_together_are_not_one_side() -> None:

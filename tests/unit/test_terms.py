@@ -24,9 +24,16 @@ def test_a_side_of_a_flow_in_a_delegates_words_is_the_texts_term_for_it() -> Non
     assert "inflow" in content_terms("China ranked second in attracting foreign investment.")
     assert "import" in content_terms("How much did the world spend on goods bought from abroad in 2001?")
     assert "export" in content_terms("How much did China sell to other countries?")
+    assert "import" in content_terms("How did China's purchases of American goods move in 2022?")
     # The same words about something else stay themselves.
-    assert "import" not in content_terms("China's purchases of American goods")
+    assert "import" not in content_terms("The zone's purchases of land doubled.")
     assert "inflow" not in content_terms("The zones attract talent from abroad.")
+
+
+def test_the_us_by_any_of_its_names_is_one_term() -> None:
+    assert content_terms("imports from the U.S.") == content_terms("imports from the US") == ["import", "usa"]
+    assert "usa" in content_terms("American goods") and "usa" in content_terms("the United States of America")
+    assert "usa" not in content_terms("Let us compare.")  # the pronoun is not the country
 
 
 def test_british_and_american_spellings_give_the_same_terms() -> None:
